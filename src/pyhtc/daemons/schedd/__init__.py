@@ -1,0 +1,1 @@
+"""The schedd: the job queue (SQLite), QMGMT, job actions, shadows and the user log."""

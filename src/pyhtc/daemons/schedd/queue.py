@@ -1,0 +1,265 @@
+"""The job queue in memory, with client transactions persisted through :class:`JobQueueDB`.
+
+Semantics from src/condor_schedd.V6/qmgmt.cpp:
+
+- a cluster ad (proc -1) holds what all its procs share; a proc ad holds what differs and
+  falls back to its cluster ad for everything else;
+- a client's changes (NewCluster, NewProc, SetAttribute, DeleteAttribute, DestroyProc, ...)
+  are staged in a :class:`Transaction` and become visible and durable together at commit; a
+  connection that goes away without committing leaves nothing behind;
+- attribute names are case-insensitive; the spelling first set is kept.
+"""
+from __future__ import annotations
+
+import time
+from typing import Iterator, Optional
+
+from .queue_db import JobQueueDB
+
+__all__ = ["JobQueue", "Transaction", "QueueError"]
+
+
+class QueueError(Exception):
+    """A queue operation that cannot be done (unknown cluster or proc, ...).
+
+    ``errno`` is the errno-style code HTCondor's QMGMT replies carry (ENOENT, EINVAL, EACCES).
+    """
+
+    def __init__(self, message: str, errno: int = 2):
+        super().__init__(message)
+        self.errno = errno
+
+
+class Attrs(dict):
+    """Attributes of one ad: lower-cased name -> (name as first spelled, expression text)."""
+
+    def to_json(self) -> dict:
+        """``{name: expression text}`` in insertion order, for storage."""
+        return {n: e for n, e in self.values()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Attrs":
+        a = cls()
+        for n, e in d.items():
+            a[n.lower()] = (n, e)
+        return a
+
+    def set(self, name: str, expr: str) -> None:
+        """Set ``name`` to the expression text ``expr`` (keeping an existing spelling)."""
+        low = name.lower()
+        old = self.get(low)
+        self[low] = (old[0] if old else name, expr)
+
+
+class JobQueue:
+    """All jobs of one schedd: committed state in memory, persisted in ``db``.
+
+    ``ads`` maps ``(cluster, proc)`` to :class:`Attrs` (proc -1 for cluster ads).
+    ``version`` increases on every commit (for caches of derived data).
+    """
+
+    def __init__(self, db: JobQueueDB):
+        self.db = db
+        self.ads: dict[tuple, Attrs] = {}
+        self.procs_of: dict[int, list[int]] = {}
+        self.version = 0
+        for c, p, d in db.load():
+            self.ads[(c, p)] = Attrs.from_json(d)
+            if p >= 0:
+                self.procs_of.setdefault(c, []).append(p)
+            else:
+                self.procs_of.setdefault(c, [])
+
+    # -- reading -----------------------------------------------------------------------
+    def clusters(self) -> list[int]:
+        """Cluster ids present, ascending."""
+        return sorted(self.procs_of)
+
+    def jobs(self) -> Iterator[tuple[int, int]]:
+        """Every ``(cluster, proc)`` job id, in order."""
+        for c in sorted(self.procs_of):
+            for p in self.procs_of[c]:
+                yield (c, p)
+
+    def job_count(self) -> int:
+        """Number of procs in the queue."""
+        return sum(len(v) for v in self.procs_of.values())
+
+    def lookup(self, cluster: int, proc: int, name: str) -> Optional[str]:
+        """Expression text of ``name`` for a job (falling back to its cluster ad), or None."""
+        low = name.lower()
+        ad = self.ads.get((cluster, proc))
+        if ad is not None:
+            v = ad.get(low)
+            if v is not None:
+                return v[1]
+        if proc >= 0:
+            cad = self.ads.get((cluster, -1))
+            if cad is not None:
+                v = cad.get(low)
+                if v is not None:
+                    return v[1]
+        return None
+
+    def job_attrs(self, cluster: int, proc: int) -> dict:
+        """``{name: expr text}`` of a job: its cluster's attributes overlaid with its own."""
+        out = {}
+        cad = self.ads.get((cluster, -1))
+        if cad:
+            out.update(cad.to_json())
+        pad = self.ads.get((cluster, proc))
+        if pad:
+            for low, (n, e) in pad.items():
+                if cad and low in cad:
+                    n = cad[low][0]  # one spelling per job: the cluster's
+                out[n] = e
+        return out
+
+    # -- transactions ------------------------------------------------------------------
+    def begin(self, owner: Optional[str] = None) -> "Transaction":
+        """A new client transaction (``owner`` is the authenticated user, for records)."""
+        return Transaction(self, owner)
+
+    def _apply(self, staged: dict, destroyed: set, history: list) -> None:
+        upserts = [(c, p, a.to_json()) for (c, p), a in staged.items()]
+        self.db.commit(upserts, sorted(destroyed), history)
+        for key, a in staged.items():
+            self.ads[key] = a
+            c, p = key
+            procs = self.procs_of.setdefault(c, [])
+            if p >= 0 and p not in procs:
+                procs.append(p)
+                procs.sort()
+        for key in destroyed:
+            self.ads.pop(key, None)
+            c, p = key
+            if p >= 0 and c in self.procs_of and p in self.procs_of[c]:
+                self.procs_of[c].remove(p)
+            if p < 0:
+                self.procs_of.pop(c, None)
+        self.version += 1
+
+    def remove_to_history(self, jobs: list[tuple[int, int]], when: Optional[int] = None) -> None:
+        """Move ``jobs`` out of the queue into history in one transaction (full job ads);
+        a cluster ad whose last proc leaves goes too."""
+        when = int(time.time()) if when is None else when
+        history = [(c, p, when, self.job_attrs(c, p)) for c, p in jobs]
+        destroyed = set(jobs)
+        left = {}
+        for c, p in jobs:
+            left.setdefault(c, set(self.procs_of.get(c, ()))).discard(p)
+        for c, rest in left.items():
+            if not rest:
+                destroyed.add((c, -1))
+        self._apply({}, destroyed, history)
+
+
+class Transaction:
+    """One client's staged changes (QMGMT's implicit transaction).
+
+    Reads through the transaction see its own uncommitted changes. :meth:`commit` makes them
+    durable and visible at once; :meth:`abort` (or dropping the object) discards them.
+    Raises :class:`QueueError` for operations on jobs that do not exist.
+    """
+
+    def __init__(self, queue: JobQueue, owner: Optional[str]):
+        self.q = queue
+        self.owner = owner
+        self.staged: dict[tuple, Attrs] = {}
+        self.destroyed: set = set()
+        self.new_clusters: set[int] = set()
+        self.next_proc: dict[int, int] = {}
+
+    def new_cluster(self) -> int:
+        """Allocate a cluster id (durably: it is never handed out again)."""
+        cid = self.q.db.allocate_cluster_id()
+        self.new_clusters.add(cid)
+        self.staged[(cid, -1)] = Attrs()
+        self.next_proc[cid] = 0
+        return cid
+
+    def new_proc(self, cluster: int) -> int:
+        """Add the next proc to ``cluster`` (a cluster created in this transaction, or an
+        existing one); returns the proc id."""
+        if cluster not in self.next_proc:
+            if cluster not in self.q.procs_of:
+                raise QueueError(f"cluster {cluster} does not exist")
+            procs = self.q.procs_of[cluster]
+            self.next_proc[cluster] = (max(procs) + 1) if procs else 0
+        pid = self.next_proc[cluster]
+        self.next_proc[cluster] = pid + 1
+        self.staged[(cluster, pid)] = Attrs()
+        return pid
+
+    def _ad(self, cluster: int, proc: int, for_write: bool) -> Attrs:
+        key = (cluster, proc)
+        if key in self.destroyed:
+            raise QueueError(f"job {cluster}.{proc} does not exist")
+        ad = self.staged.get(key)
+        if ad is not None:
+            return ad
+        base = self.q.ads.get(key)
+        if base is None:
+            raise QueueError(f"job {cluster}.{proc} does not exist")
+        if not for_write:
+            return base
+        ad = Attrs(base)
+        self.staged[key] = ad
+        return ad
+
+    def exists(self, cluster: int, proc: int) -> bool:
+        """Whether the ad exists as this transaction sees it."""
+        key = (cluster, proc)
+        return key not in self.destroyed and (key in self.staged or key in self.q.ads)
+
+    def set_attribute(self, cluster: int, proc: int, name: str, expr: str) -> None:
+        """Set ``name`` to expression text ``expr`` on a cluster (proc -1) or proc ad."""
+        self._ad(cluster, proc, True).set(name, expr)
+
+    def delete_attribute(self, cluster: int, proc: int, name: str) -> bool:
+        """Remove ``name`` from an ad; False if it was not set there."""
+        ad = self._ad(cluster, proc, True)
+        return ad.pop(name.lower(), None) is not None
+
+    def get_attribute(self, cluster: int, proc: int, name: str) -> Optional[str]:
+        """Expression text of ``name`` as this transaction sees it (procs fall back to their
+        cluster ad); None when not set."""
+        low = name.lower()
+        v = self._ad(cluster, proc, False).get(low)
+        if v is None and proc >= 0 and self.exists(cluster, -1):
+            v = self._ad(cluster, -1, False).get(low)
+        return None if v is None else v[1]
+
+    def destroy_proc(self, cluster: int, proc: int) -> None:
+        """Remove a proc (used when a submit is abandoned)."""
+        self._ad(cluster, proc, False)
+        self.staged.pop((cluster, proc), None)
+        if (cluster, proc) in self.q.ads:
+            self.destroyed.add((cluster, proc))
+
+    def destroy_cluster(self, cluster: int) -> None:
+        """Remove a cluster and all its procs."""
+        for key in [k for k in self.staged if k[0] == cluster]:
+            del self.staged[key]
+        for p in self.q.procs_of.get(cluster, ()):
+            self.destroyed.add((cluster, p))
+        if (cluster, -1) in self.q.ads:
+            self.destroyed.add((cluster, -1))
+        self.next_proc.pop(cluster, None)
+
+    def commit(self) -> None:
+        """Make every staged change durable and visible, atomically. A cluster created here
+        with no procs is dropped (as HTCondor drops empty clusters)."""
+        staged = dict(self.staged)
+        for cid in self.new_clusters:
+            if not any(k[0] == cid and k[1] >= 0 for k in staged):
+                staged.pop((cid, -1), None)
+        self.q._apply(staged, self.destroyed, [])
+        self.abort()
+
+    def abort(self) -> None:
+        """Discard staged changes."""
+        self.staged = {}
+        self.destroyed = set()
+        self.new_clusters = set()
+        self.next_proc = {}

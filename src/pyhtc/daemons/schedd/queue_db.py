@@ -1,0 +1,129 @@
+"""The schedd's durable job queue: SQLite in WAL mode.
+
+HTCondor keeps the queue in a transaction log (src/condor_schedd.V6/qmgmt.cpp,
+src/condor_utils/classad_log.cpp); pyhtc keeps it in SQLite, one database transaction per
+client transaction, so a kill at any moment leaves each cluster either whole or absent.
+
+Layout (one file, normally ``$(SPOOL)/job_queue.db``):
+
+- ``jobs(cluster, proc, attrs)``: one row per ad; ``proc = -1`` is the cluster ad; ``attrs`` is
+  a JSON object ``{name: expression text}`` in the order the attributes were set;
+- ``history(cluster, proc, completed, attrs)``: ads of jobs that left the queue (Completed or
+  Removed), ``completed`` being the Unix time they left;
+- ``meta(key, value)``: ``NextClusterId`` (never reused, even for clusters whose submission
+  was abandoned: it is made durable before the id is handed out).
+
+Durability: ``synchronous=NORMAL`` in WAL mode survives the death of the process at any
+moment (what the schedd must survive); surviving power loss needs ``synchronous=FULL``
+(pass ``fsync=True``).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Iterable, Iterator, Optional
+
+__all__ = ["JobQueueDB", "JobKey"]
+
+JobKey = tuple  # (cluster, proc); proc -1 = the cluster ad
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    cluster INTEGER NOT NULL, proc INTEGER NOT NULL, attrs TEXT NOT NULL,
+    PRIMARY KEY (cluster, proc)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    cluster INTEGER NOT NULL, proc INTEGER NOT NULL, completed INTEGER NOT NULL,
+    attrs TEXT NOT NULL, PRIMARY KEY (cluster, proc));
+CREATE INDEX IF NOT EXISTS history_completed ON history (completed);
+"""
+
+
+class JobQueueDB:
+    """The SQLite file behind a job queue.
+
+    ``path``: the database file (created if missing). Raises sqlite3.DatabaseError if the
+    file is not a job queue database. Not thread-safe: the schedd uses it from one thread.
+    """
+
+    def __init__(self, path: str, fsync: bool = False):
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=%s" % ("FULL" if fsync else "NORMAL"))
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database (checkpointing the WAL)."""
+        self.db.close()
+
+    # -- reading -----------------------------------------------------------------------
+    def load(self) -> Iterator[tuple[int, int, dict]]:
+        """Every ad in the queue as ``(cluster, proc, {name: expr_text})``, cluster ads
+        (proc -1) before their procs, ordered by cluster and proc."""
+        for c, p, attrs in self.db.execute("SELECT cluster, proc, attrs FROM jobs ORDER BY cluster, proc"):
+            yield c, p, json.loads(attrs)
+
+    def peek_next_cluster_id(self) -> int:
+        """The id the next :meth:`allocate_cluster_id` will return."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='NextClusterId'").fetchone()
+        return row[0] if row else 1
+
+    def history(self, since: Optional[int] = None) -> Iterator[tuple[int, int, int, dict]]:
+        """History ads ``(cluster, proc, completed, attrs)``, most recently completed first;
+        ``since`` keeps only those completed after that Unix time."""
+        if since is None:
+            cur = self.db.execute("SELECT cluster, proc, completed, attrs FROM history "
+                                  "ORDER BY completed DESC, cluster DESC, proc DESC")
+        else:
+            cur = self.db.execute("SELECT cluster, proc, completed, attrs FROM history WHERE completed > ? "
+                                  "ORDER BY completed DESC, cluster DESC, proc DESC", (since,))
+        for c, p, t, attrs in cur:
+            yield c, p, t, json.loads(attrs)
+
+    # -- writing -----------------------------------------------------------------------
+    def allocate_cluster_id(self) -> int:
+        """A new cluster id, made durable before it is returned (ids never repeat)."""
+        with self._transaction():
+            cid = self.peek_next_cluster_id()
+            self.db.execute("INSERT INTO meta(key, value) VALUES('NextClusterId', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (cid + 1,))
+        return cid
+
+    def commit(self, upserts: Iterable[tuple[int, int, dict]] = (),
+               deletes: Iterable[JobKey] = (),
+               to_history: Iterable[tuple[int, int, int, dict]] = ()) -> None:
+        """Apply one client transaction atomically: write the full attribute dicts of
+        ``upserts``, remove ``deletes`` and append ``to_history`` rows
+        ``(cluster, proc, completed, attrs)``."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT INTO jobs(cluster, proc, attrs) VALUES(?, ?, ?) "
+                "ON CONFLICT(cluster, proc) DO UPDATE SET attrs=excluded.attrs",
+                ((c, p, json.dumps(a, separators=(",", ":"))) for c, p, a in upserts))
+            self.db.executemany("DELETE FROM jobs WHERE cluster=? AND proc=?", deletes)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO history(cluster, proc, completed, attrs) VALUES(?, ?, ?, ?)",
+                ((c, p, t, json.dumps(a, separators=(",", ":"))) for c, p, t, a in to_history))
+
+    def trim_history(self, max_rows: int) -> int:
+        """Keep only the ``max_rows`` most recent history ads; returns how many were removed."""
+        with self._transaction():
+            cur = self.db.execute(
+                "DELETE FROM history WHERE rowid NOT IN (SELECT rowid FROM history "
+                "ORDER BY completed DESC, cluster DESC, proc DESC LIMIT ?)", (max_rows,))
+        return cur.rowcount
+
+    class _Tx:
+        def __init__(self, db):
+            self.db = db
+
+        def __enter__(self):
+            self.db.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, et, ev, tb):
+            self.db.execute("COMMIT" if et is None else "ROLLBACK")
+            return False
+
+    def _transaction(self):
+        return self._Tx(self.db)
