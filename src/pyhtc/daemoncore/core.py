@@ -83,6 +83,7 @@ class DaemonCore:
         self.tasks: set[asyncio.Task] = set()
         self._executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._stopped: Optional[asyncio.Future] = None
+        self._shutdown_hooks: list = []
         self.exit_status = 0
 
     # -- running ---------------------------------------------------------------------
@@ -116,7 +117,19 @@ class DaemonCore:
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(status)
 
+    def add_shutdown_hook(self, hook: Callable[[], Any]) -> None:
+        """Call ``hook()`` (awaited if it returns an awaitable) when the loop is left,
+        before owned tasks are cancelled; hooks run in reverse order of registration."""
+        self._shutdown_hooks.append(hook)
+
     async def _shutdown(self) -> None:
+        for hook in reversed(self._shutdown_hooks):
+            try:
+                r = hook()
+                if inspect.isawaitable(r):
+                    await r
+            except Exception:
+                self.log.dprintf(Category.ERROR, "ERROR: shutdown hook failed:\n" + traceback.format_exc())
         for t in list(self.timers.values()):
             if t.handle:
                 t.handle.cancel()
@@ -150,7 +163,7 @@ class DaemonCore:
             self.log.dprintf(Category.ERROR, "ERROR: handler %s raised:\n%s"
                              % (getattr(fn, "__qualname__", fn), traceback.format_exc()))
             return None
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             return self.spawn(result, name=getattr(fn, "__qualname__", "handler"))
         return result
 
