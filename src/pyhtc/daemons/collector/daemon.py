@@ -1,0 +1,192 @@
+"""``condor_collector``: receives ad updates (TCP and UDP), answers queries, expires ads.
+
+Commands and their permission levels follow src/condor_collector.V6/collector.cpp:
+
+- ``UPDATE_<TYPE>_AD`` (ADVERTISE_STARTD / ADVERTISE_SCHEDD / ADVERTISE_MASTER for those
+  types, DAEMON for the others): one ad per message (a startd's update may carry its private
+  ad right after the public one); a TCP client may send further ``int command`` + ad messages
+  on the same connection and ends with ``DC_NOP`` (PROTOCOL.md 6.3);
+- ``INVALIDATE_<TYPE>_ADS``: a query-style ad; the matching ads are removed;
+- ``QUERY_<TYPE>_ADS`` (READ; private startd ads: NEGOTIATOR): the query ad's
+  ``Requirements``, ``Projection``, ``LimitResults``; the reply is one message of
+  ``int 1`` + ad per result, then ``int 0`` (PROTOCOL.md 6.2);
+- every ``COLLECTOR_UPDATE_INTERVAL`` the collector puts its own Collector ad in its table;
+  every ``HOUSEKEEPING_INTERVAL`` (default: 1/5 of CLASSAD_LIFETIME, at most 60 s) stale ads
+  are removed.
+"""
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+from pyhtc import classad as C
+from pyhtc.cedar.commands import Command
+from pyhtc.cedar.errors import CedarError
+from pyhtc.cedar.wire_ad import WireAd, from_classad, to_classad
+from pyhtc.daemoncore.daemon import VERSION_STRING, PLATFORM_STRING, Daemon
+from pyhtc.daemoncore.log import Category
+
+from .store import TABLES, CollectorStore, table_for_mytype
+
+__all__ = ["Collector", "main"]
+
+#: update command -> (table, permission)
+UPDATES = {
+    Command.UPDATE_STARTD_AD: ("Startd", "ADVERTISE_STARTD"),
+    Command.UPDATE_SCHEDD_AD: ("Schedd", "ADVERTISE_SCHEDD"),
+    Command.UPDATE_MASTER_AD: ("Master", "ADVERTISE_MASTER"),
+    Command.UPDATE_SUBMITTOR_AD: ("Submitter", "ADVERTISE_SCHEDD"),
+    Command.UPDATE_OWN_SUBMITTOR_AD: ("Submitter", "ADVERTISE_SCHEDD"),
+    Command.UPDATE_COLLECTOR_AD: ("Collector", "DAEMON"),
+    Command.UPDATE_NEGOTIATOR_AD: ("Negotiator", "NEGOTIATOR"),
+    Command.UPDATE_ACCOUNTING_AD: ("Accounting", "NEGOTIATOR"),
+    Command.UPDATE_AD_GENERIC: ("Generic", "DAEMON"),
+}
+#: invalidate command -> (table, permission)
+INVALIDATES = {
+    Command.INVALIDATE_STARTD_ADS: ("Startd", "ADVERTISE_STARTD"),
+    Command.INVALIDATE_SCHEDD_ADS: ("Schedd", "ADVERTISE_SCHEDD"),
+    Command.INVALIDATE_MASTER_ADS: ("Master", "ADVERTISE_MASTER"),
+    Command.INVALIDATE_SUBMITTOR_ADS: ("Submitter", "ADVERTISE_SCHEDD"),
+    Command.INVALIDATE_COLLECTOR_ADS: ("Collector", "DAEMON"),
+    Command.INVALIDATE_NEGOTIATOR_ADS: ("Negotiator", "NEGOTIATOR"),
+    Command.INVALIDATE_ADS_GENERIC: ("Generic", "DAEMON"),
+}
+#: query command -> (tables, private)
+QUERIES = {
+    Command.QUERY_STARTD_ADS: (("Startd",), False),
+    Command.QUERY_STARTD_PVT_ADS: (("Startd",), True),
+    Command.QUERY_SCHEDD_ADS: (("Schedd",), False),
+    Command.QUERY_MASTER_ADS: (("Master",), False),
+    Command.QUERY_SUBMITTOR_ADS: (("Submitter",), False),
+    Command.QUERY_COLLECTOR_ADS: (("Collector",), False),
+    Command.QUERY_NEGOTIATOR_ADS: (("Negotiator",), False),
+    Command.QUERY_ACCOUNTING_ADS: (("Accounting",), False),
+    Command.QUERY_GENERIC_ADS: (("Generic",), False),
+    Command.QUERY_ANY_ADS: (TABLES, False),
+    Command.QUERY_MULTIPLE_ADS: (TABLES, False),
+}
+
+
+class Collector(Daemon):
+    """The collector daemon (one :class:`CollectorStore` plus its commands)."""
+
+    subsystem = "COLLECTOR"
+
+    def main_init(self) -> None:
+        self.store = CollectorStore(self.param_integer("CLASSAD_LIFETIME", 900))
+        for cmd, (table, perm) in UPDATES.items():
+            self.register_command(cmd, cmd.name, self._update_handler(cmd), perm)
+        for cmd, (table, perm) in INVALIDATES.items():
+            self.register_command(cmd, cmd.name, self._invalidate_handler(table), perm)
+        for cmd, (tables, private) in QUERIES.items():
+            self.register_command(cmd, cmd.name, self._query_handler(cmd, tables, private),
+                                  "NEGOTIATOR" if private else "READ")
+        self._timers = []
+        self.main_config()
+
+    def main_config(self) -> None:
+        for tid in getattr(self, "_timers", []):
+            self.dc.cancel_timer(tid)
+        self.store.default_lifetime = self.param_integer("CLASSAD_LIFETIME", 900)
+        hk = self.param_integer("HOUSEKEEPING_INTERVAL", max(1, min(60, self.store.default_lifetime // 5)))
+        self._timers = [
+            self.dc.register_timer(0, self._publish_self,
+                                   period=self.param_integer("COLLECTOR_UPDATE_INTERVAL", 900),
+                                   name="collector self ad"),
+            self.dc.register_timer(hk, self._housekeeping, period=hk, name="housekeeping"),
+        ]
+
+    # -- timers --------------------------------------------------------------------------
+    def _publish_self(self) -> None:
+        now = int(time.time())
+        host = self.param("FULL_HOSTNAME") or socket.getfqdn()
+        ad = C.ClassAd({
+            "MyType": "Collector", "TargetType": "", "Name": self.param("COLLECTOR_NAME") or host,
+            "Machine": host, "MyAddress": self.sinful, "CollectorIpAddr": self.sinful,
+            "CondorVersion": VERSION_STRING, "CondorPlatform": PLATFORM_STRING,
+            "DaemonStartTime": self.start_time, "MyCurrentTime": now,
+            "UpdatesTotal": self.store.updates_total,
+            "RunningJobs": 0, "HostsTotal": self.store.count("Startd"),
+            "SubmitterAds": self.store.count("Submitter"),
+        })
+        self.store.update("Collector", ad)
+
+    def _housekeeping(self) -> None:
+        for table, key in self.store.expire():
+            self.dprintf(Category.ALWAYS, f"**** Removing stale ad: {table} {key}")
+
+    # -- handlers ------------------------------------------------------------------------
+    def _store_ad(self, command: int, wire: WireAd, private: WireAd | None, peer) -> None:
+        table, _ = UPDATES[Command(command)]
+        ad = to_classad(wire)
+        pvt = to_classad(private) if private is not None else None
+        self.store.update(table, ad, pvt, identity=getattr(peer, "user", None),
+                          method=getattr(peer, "method", None))
+
+    def _update_handler(self, command: int):
+        async def handler(stream) -> None:
+            cmd = command
+            while True:
+                wire = await stream.get_ad()
+                private = None
+                if cmd in (Command.UPDATE_STARTD_AD,) and not await stream.peek_end_of_message():
+                    private = await stream.get_ad()
+                await stream.end_of_message()
+                try:
+                    self._store_ad(cmd, wire, private, stream.peer)
+                except (ValueError, SyntaxError) as exc:
+                    self.dprintf(Category.ALWAYS, f"Received bad {Command(cmd).name} from "
+                                 f"{stream.peer.address}: {exc}")
+                if stream.transport == "udp":
+                    return  # one update per datagram message
+                try:
+                    nxt = await stream.get_int()
+                except (CedarError, EOFError, ConnectionError):
+                    return
+                if nxt == Command.DC_NOP:
+                    await stream.end_of_message()
+                    return
+                if nxt != command:
+                    self.dprintf(Category.ALWAYS, f"Unexpected command {nxt} after {command} "
+                                 f"from {stream.peer.address}; closing")
+                    return
+        return handler
+
+    def _invalidate_handler(self, table: str):
+        async def handler(stream) -> None:
+            wire = await stream.get_ad()
+            await stream.end_of_message()
+            n = self.store.invalidate(table, to_classad(wire))
+            self.dprintf(Category.ALWAYS, f"Invalidated {n} {table} ad(s) for {stream.peer.address}")
+        return handler
+
+    def _query_handler(self, command: int, tables, private: bool):
+        async def handler(stream) -> None:
+            wire = await stream.get_ad()
+            await stream.end_of_message()
+            query = to_classad(wire)
+            use = tables
+            if command == Command.QUERY_MULTIPLE_ADS:
+                target = query.get("TargetType") or ""
+                use = tuple(t for t in TABLES if any(
+                    table_for_mytype(x.strip()) == t for x in str(target).split(","))) or TABLES
+            results = self.store.query(use, query, private=private)
+            for ad in results:
+                stream.put_int(1)
+                stream.put_ad(from_classad(ad))
+            stream.put_int(0)
+            await stream.end_of_message()
+            self.log.dprintf(Category.COMMAND, f"Query {Command(command).name} from "
+                             f"{stream.peer.address}: {len(results)} ad(s)")
+        return handler
+
+
+def main(argv=None) -> int:
+    """Entry point of ``condor_collector``."""
+    return Collector.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
