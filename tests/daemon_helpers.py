@@ -80,6 +80,8 @@ def start_daemon(module: str, subsys: str, tmp_path: pathlib.Path, log_name: str
     addr = tmp_path / f".{subsys.lower()}_address"
     env.setdefault(f"_CONDOR_{subsys}_ADDRESS_FILE", str(addr))
     addr = pathlib.Path(env[f"_CONDOR_{subsys}_ADDRESS_FILE"])
+    if "-p" not in args:
+        args = ("-p", "0") + tuple(args)  # never the well-known port in tests
     proc = subprocess.Popen([sys.executable, "-m", module, "-f", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 20
