@@ -1,0 +1,143 @@
+"""Process-table snapshots (the procd's view of ``ProcAPI::getProcInfoList``).
+
+Uses psutil for the portable fields and reads the few Linux-only ones
+(supplementary groups, cgroup membership, initial environment) from /proc
+lazily, only when a tracker needs them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+_ATTRS = ["pid", "ppid", "create_time", "cpu_times", "memory_info", "uids", "status"]
+
+
+@dataclass
+class ProcInfo:
+    """One process as seen at one snapshot.
+
+    Times are float seconds; ``user_time``/``sys_time`` are the process's own
+    CPU (``utime``/``stime``), ``child_user``/``child_sys`` the CPU of children
+    it has reaped (``cutime``/``cstime``).  ``birthday`` is the start time in
+    seconds since the epoch; (pid, birthday) identifies a process across pid
+    reuse.  ``rss``/``vms`` are bytes."""
+
+    pid: int
+    ppid: int
+    birthday: float
+    user_time: float = 0.0
+    sys_time: float = 0.0
+    child_user: float = 0.0
+    child_sys: float = 0.0
+    rss: int = 0
+    vms: int = 0
+    uid: int = -1
+    zombie: bool = False
+    sampled_at: float = field(default_factory=time.monotonic)
+    cpu_percent: float = 0.0
+    _environ: dict | None = None
+    _groups: frozenset | None = None
+    _cgroups: dict | None = None
+
+    @property
+    def total_cpu(self) -> float:
+        """Own plus reaped-children CPU seconds."""
+        return self.user_time + self.sys_time + self.child_user + self.child_sys
+
+    def environ(self) -> dict[str, str]:
+        """The process's initial environment (/proc/<pid>/environ); {} if unreadable."""
+        if self._environ is None:
+            try:
+                with open(f"/proc/{self.pid}/environ", "rb") as f:
+                    raw = f.read()
+                env = {}
+                for item in raw.split(b"\0"):
+                    k, sep, v = item.partition(b"=")
+                    if sep:
+                        env[k.decode("utf-8", "replace")] = v.decode("utf-8", "replace")
+                self._environ = env
+            except OSError:
+                self._environ = {}
+        return self._environ
+
+    def groups(self) -> frozenset:
+        """Supplementary group ids ("Groups:" in /proc/<pid>/status)."""
+        if self._groups is None:
+            gids: set[int] = set()
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("Groups:"):
+                            gids = {int(x) for x in line.split()[1:]}
+                            break
+            except OSError:
+                pass
+            self._groups = frozenset(gids)
+        return self._groups
+
+    def cgroups(self) -> dict[str, str]:
+        """Map hierarchy key -> cgroup path from /proc/<pid>/cgroup.  Keys are
+        the v1 controller names (each one of a comma list) and ``""`` for v2."""
+        if self._cgroups is None:
+            out: dict[str, str] = {}
+            try:
+                with open(f"/proc/{self.pid}/cgroup") as f:
+                    for line in f:
+                        parts = line.rstrip("\n").split(":", 2)
+                        if len(parts) != 3:
+                            continue
+                        for ctl in parts[1].split(",") if parts[1] else [""]:
+                            out[ctl] = parts[2]
+            except OSError:
+                pass
+            self._cgroups = out
+        return self._cgroups
+
+
+def _from_psutil(info: dict) -> ProcInfo | None:
+    ct = info.get("cpu_times")
+    if info.get("create_time") is None or info.get("ppid") is None:
+        return None
+    mi = info.get("memory_info")
+    uids = info.get("uids")
+    return ProcInfo(
+        pid=info["pid"], ppid=info["ppid"], birthday=info["create_time"],
+        user_time=ct.user if ct else 0.0, sys_time=ct.system if ct else 0.0,
+        child_user=getattr(ct, "children_user", 0.0) if ct else 0.0,
+        child_sys=getattr(ct, "children_system", 0.0) if ct else 0.0,
+        rss=mi.rss if mi else 0, vms=mi.vms if mi else 0,
+        uid=uids.real if uids else -1,
+        zombie=info.get("status") == psutil.STATUS_ZOMBIE,
+    )
+
+
+def snapshot() -> dict[int, ProcInfo]:
+    """Read the whole process table: pid -> ProcInfo.  Processes that vanish
+    while being read are skipped; pid 0 is never included."""
+    out: dict[int, ProcInfo] = {}
+    for p in psutil.process_iter(_ATTRS, ad_value=None):
+        pi = _from_psutil(p.info)
+        if pi is not None and pi.pid > 0:
+            out[pi.pid] = pi
+    return out
+
+
+def get_proc_info(pid: int) -> ProcInfo | None:
+    """One process, or None if it does not exist."""
+    try:
+        p = psutil.Process(pid)
+        with p.oneshot():
+            return _from_psutil(p.as_dict(_ATTRS, ad_value=None))
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def pid_alive(pid: int, birthday: float | None = None) -> bool:
+    """True if ``pid`` exists, is not a zombie and (if given) has ``birthday``."""
+    pi = get_proc_info(pid)
+    if pi is None or pi.zombie:
+        return False
+    return birthday is None or abs(pi.birthday - birthday) < 0.02
