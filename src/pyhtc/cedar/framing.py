@@ -1,0 +1,275 @@
+"""ReliSock (TCP) framing: packets, messages, AES-GCM (src/condor_io/reli_sock.cpp, buffers.cpp,
+condor_crypt_aesgcm.cpp; PROTOCOL.md sections 1.1 and 1.3).
+
+Sans-IO, in the style of h11: feed received bytes with :meth:`ReliConnection.receive_data`,
+pull whole messages with :meth:`ReliConnection.next_message`, and turn an outgoing message
+payload into wire bytes with :meth:`ReliConnection.send_message`.  No sockets here.
+
+Wire packet: ``end:u8 | len:i32 BE | payload[len]``; ``end`` is 1 on the last packet of a
+message (0..10 accepted, non-zero = last), ``len`` is 1..1 MiB (reli_sock.cpp
+handle_incoming_packet / buffers.cpp).  Once an AES key is installed every packet is
+encrypted; the first packet in each direction carries the 16-byte base IV and binds the
+cleartext traffic seen so far through two SHA-256 "handshake digests" in its AAD.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from .codec import Decoder, Encoder
+from .crypto import AesGcmDirection, IV_LEN, TAG_LEN
+from .errors import ConnectionClosed, ProtocolError
+
+HEADER_LEN = 5
+MAX_PACKET_LEN = 1024 * 1024  # reli_sock.cpp: packets above 1 MiB are refused
+MAX_END_FLAG = 10  # reli_sock.cpp accepts end flags 0..10
+#: payload bytes per packet the C++ sender emits: 4096-byte buffers including the header
+SEND_CHUNK = 4096 - HEADER_LEN
+#: default cap on one reassembled message; configurable per connection
+DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024
+#: reli_sock.cpp stops hashing for the handshake digest after this many cleartext bytes
+DIGEST_LIMIT = 1024 * 1024
+_HEADER = struct.Struct(">Bi")
+
+
+@dataclass
+class Message:
+    """One received message.
+
+    Attributes:
+        payload: the concatenated (decrypted) packet payloads.
+        offset: stream offset of the first packet header of this message.
+        index: ordinal of the message on this connection (0-based).
+        crypto_mode: whether strings in it are length-prefixed (AES was on).
+        packets: number of packets it was made of.
+    """
+    payload: bytes
+    offset: int
+    index: int
+    crypto_mode: bool
+    packets: int = 1
+
+    def decoder(self) -> Decoder:
+        """A :class:`Decoder` over the payload; error offsets are relative to the payload."""
+        return Decoder(self.payload, self.crypto_mode, 0,
+                       f"message #{self.index} (stream offset {self.offset})")
+
+
+class _Digest:
+    """SHA-256 over cleartext packets (header + payload), dropped past DIGEST_LIMIT bytes."""
+
+    def __init__(self):
+        self._h = hashlib.sha256()
+        self._n = 0
+        self._dead = False
+
+    def update(self, data: bytes) -> None:
+        if self._dead:
+            return
+        self._n += len(data)
+        if self._n > DIGEST_LIMIT:
+            self._dead = True  # reli_sock.cpp drops the context: 32 zero bytes are used
+            return
+        self._h.update(data)
+
+    def digest(self) -> bytes:
+        return b"\0" * 32 if self._dead else self._h.digest()
+
+
+class ReliConnection:
+    """Sans-IO state of one CEDAR TCP connection (either side).
+
+    Args:
+        max_message: refuse a message whose reassembled payload would exceed this many bytes.
+        chunk: payload bytes per outgoing packet (default as the C++ sender).
+        keep_cleartext: keep a copy of received cleartext packets (offline replays only).
+
+    Raises :class:`ProtocolError` (with the stream offset) on malformed input or an EOF
+    inside a message, and :class:`ConnectionClosed` from :meth:`next_message` after a clean
+    EOF between messages.
+    """
+
+    def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, chunk: int = SEND_CHUNK,
+                 keep_cleartext: bool = False):
+        self.max_message = max_message
+        self.keep_cleartext = keep_cleartext
+        self.chunk = chunk
+        self._inbuf = bytearray()
+        self._in_offset = 0  # stream offset of _inbuf[0]
+        self._partial: list[bytes] = []
+        self._partial_len = 0
+        self._partial_offset = 0
+        self._partial_packets = 0
+        self._eof = False
+        self._msg_index = 0
+        self._sent_digest = _Digest()
+        self._recv_digest = _Digest()
+        self._frozen: tuple[bytes, bytes] | None = None
+        self._send_aes: AesGcmDirection | None = None
+        self._recv_aes: AesGcmDirection | None = None
+        self.bytes_sent = 0
+        self._clear_wire = bytearray()
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def crypto_mode(self) -> bool:
+        """True once AES is on: strings are then length-prefixed (stream.cpp)."""
+        return self._send_aes is not None
+
+    @property
+    def eof(self) -> bool:
+        """True once the peer closed its side."""
+        return self._eof
+
+    def encoder(self) -> Encoder:
+        """A fresh :class:`Encoder` in this connection's current string mode."""
+        return Encoder(self.crypto_mode)
+
+    @property
+    def bytes_received(self) -> int:
+        """Stream bytes consumed into packets so far."""
+        return self._in_offset
+
+    @property
+    def recv_base_iv(self) -> bytes | None:
+        """The peer's AES base IV once its first encrypted packet was read."""
+        return None if self._recv_aes is None else self._recv_aes.base_iv
+
+    def _consumed_wire(self) -> bytes:
+        """Cleartext packets received so far, as on the wire (capped; replays only)."""
+        return bytes(self._clear_wire)
+
+    def record_received(self, wire: bytes) -> None:
+        """Account cleartext packets received outside :meth:`next_message` (replays)."""
+        self._recv_digest.update(wire)
+
+    def enable_aes(self, key: bytes, send_iv: bytes | None = None) -> None:
+        """Install the AES-256-GCM session key for both directions (PROTOCOL.md 1.3).
+
+        Freezes the handshake digests of the cleartext traffic so far.  Bytes already buffered
+        but not yet returned as messages are decrypted with the new state, so call this exactly
+        at the message boundary where the protocol switches.  ``send_iv`` fixes our base IV
+        (replaying captures byte-for-byte); by default a random one is drawn.
+        """
+        if self._partial:
+            raise ProtocolError("cannot enable encryption in the middle of a message",
+                                self._partial_offset)
+        self._frozen = (self._sent_digest.digest(), self._recv_digest.digest())
+        self._send_aes = AesGcmDirection(key, send_iv)
+        self._recv_aes = AesGcmDirection(key)
+
+    def record_sent(self, wire: bytes) -> None:
+        """Account cleartext packets sent outside :meth:`send_message` (offline replays of
+        captures) in the handshake digest."""
+        self._sent_digest.update(wire)
+
+    # -- receiving -------------------------------------------------------------------------
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the socket; ``b""`` means the peer closed (EOF)."""
+        if not data:
+            self._eof = True
+        else:
+            self._inbuf += data
+
+    def next_message(self) -> Message | None:
+        """Return the next complete message, or None if more bytes are needed.
+
+        Raises ConnectionClosed after a clean EOF (between messages), ProtocolError on a
+        malformed packet or an EOF in the middle of a message.
+        """
+        while True:
+            if len(self._inbuf) < HEADER_LEN:
+                if self._eof:
+                    if self._inbuf or self._partial:
+                        raise ProtocolError("connection closed in the middle of a message",
+                                            self._in_offset + len(self._inbuf))
+                    raise ConnectionClosed("connection closed by peer")
+                return None
+            end, length = _HEADER.unpack_from(self._inbuf)
+            offset = self._in_offset
+            if end > MAX_END_FLAG:
+                raise ProtocolError(f"bad packet end flag {end}", offset)
+            if length <= 0 or length > MAX_PACKET_LEN:
+                raise ProtocolError(
+                    f"bad packet length {length} (header bytes 0x{length & 0xFFFFFFFF:08x}; "
+                    f"allowed 1..{MAX_PACKET_LEN})", offset + 1)
+            if self._partial_len + length > self.max_message + (IV_LEN + TAG_LEN) * (
+                    self._partial_packets + 1):
+                raise ProtocolError(
+                    f"message exceeds the {self.max_message}-byte limit", offset + 1)
+            if len(self._inbuf) < HEADER_LEN + length:
+                if self._eof:
+                    raise ProtocolError("connection closed inside a packet", offset)
+                return None
+            header = bytes(self._inbuf[:HEADER_LEN])
+            body = bytes(self._inbuf[HEADER_LEN:HEADER_LEN + length])
+            del self._inbuf[:HEADER_LEN + length]
+            self._in_offset += HEADER_LEN + length
+            if self._recv_aes is not None:
+                # the peer's first packet binds "its sent" || "its received" = ours reversed
+                first = self._recv_aes.counter == 0
+                first_aad = self._frozen[1] + self._frozen[0] if first else b""
+                payload = self._recv_aes.open(header, body, offset, first_aad)
+            else:
+                self._recv_digest.update(header + body)
+                if self.keep_cleartext and len(self._clear_wire) < DIGEST_LIMIT:
+                    self._clear_wire += header + body
+                payload = body
+            if not self._partial:
+                self._partial_offset = offset
+            self._partial.append(payload)
+            self._partial_len += len(payload)
+            self._partial_packets += 1
+            if self._partial_len > self.max_message:
+                raise ProtocolError(f"message exceeds the {self.max_message}-byte limit", offset)
+            if end != 0:
+                msg = Message(b"".join(self._partial), self._partial_offset, self._msg_index,
+                              self._recv_aes is not None, self._partial_packets)
+                self._msg_index += 1
+                self._partial, self._partial_len, self._partial_packets = [], 0, 0
+                return msg
+
+    def has_buffered_data(self) -> bool:
+        """True when received bytes are waiting (partial packet or message)."""
+        return bool(self._inbuf) or bool(self._partial)
+
+    # -- sending ---------------------------------------------------------------------------
+    def send_message(self, payload: bytes) -> bytes:
+        """Wire bytes for one message.  An empty payload puts nothing on the wire
+        (reli_sock.cpp never sends zero-length packets)."""
+        if not payload:
+            return b""
+        out = bytearray()
+        chunk = self.chunk
+        pieces = [payload[i:i + chunk] for i in range(0, len(payload), chunk)]
+        for i, piece in enumerate(pieces):
+            end = 1 if i == len(pieces) - 1 else 0
+            if self._send_aes is not None:
+                first = self._send_aes.counter == 0
+                first_aad = self._frozen[0] + self._frozen[1] if first else b""
+                out += self._send_aes.seal(piece, end, first_aad)
+            else:
+                packet = _HEADER.pack(end, len(piece)) + piece
+                self._sent_digest.update(packet)
+                out += packet
+        self.bytes_sent += len(out)
+        return bytes(out)
+
+
+def split_packets(stream: bytes) -> list[tuple[int, int, bytes]]:
+    """Split raw wire bytes into ``(offset, end_flag, body)`` without decrypting; raises
+    ProtocolError on a bad header or a truncated packet.  Used by tests and tools."""
+    out = []
+    pos = 0
+    while pos < len(stream):
+        if len(stream) - pos < HEADER_LEN:
+            raise ProtocolError("truncated packet header", pos)
+        end, length = _HEADER.unpack_from(stream, pos)
+        if end > MAX_END_FLAG or length <= 0 or length > MAX_PACKET_LEN:
+            raise ProtocolError(f"bad packet header end={end} len={length}", pos)
+        if pos + HEADER_LEN + length > len(stream):
+            raise ProtocolError("truncated packet", pos)
+        out.append((pos, end, stream[pos + HEADER_LEN:pos + HEADER_LEN + length]))
+        pos += HEADER_LEN + length
+    return out
