@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import socket
 from typing import Awaitable, Callable
 
 from .errors import CedarError, ConnectionClosed, ProtocolError
@@ -214,6 +215,12 @@ class CommandServer:
             loop = asyncio.get_running_loop()
             self._transport, _ = await loop.create_datagram_endpoint(
                 lambda: _UdpProtocol(self), local_addr=(host, self.port))
+            if self.udp_rcvbuf:
+                sock = self._transport.get_extra_info("socket")
+                try:  # capped by the kernel's rmem_max, as HTCondor's setsockopt is
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.udp_rcvbuf)
+                except OSError as exc:
+                    log.info("cannot set UDP receive buffer to %d: %s", self.udp_rcvbuf, exc)
 
     @property
     def sinful(self) -> str:

@@ -67,6 +67,17 @@ class DaemonArgs:
     config_file: Optional[str] = None
 
 
+def parse_condor_inherit(value: Optional[str]) -> tuple[Optional[int], Optional[str]]:
+    """``(parent pid, parent sinful)`` from a CONDOR_INHERIT value ("PID SINFUL ..." as
+    daemon_core.cpp writes it); ``(None, None)`` when absent or malformed."""
+    if not value:
+        return None, None
+    parts = value.split()
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].startswith("<"):
+        return None, None
+    return int(parts[0]), parts[1]
+
+
 def parse_daemon_args(argv: list[str], prog: str) -> DaemonArgs:
     """Parse the standard flags; exits with status 1 and a message on a bad flag."""
     ap = argparse.ArgumentParser(prog=prog, add_help=True, allow_abbrev=False)
@@ -100,6 +111,10 @@ class Daemon:
     subsystem = "DAEMON"
     #: the MyType of this daemon's ad, if it advertises one
     ad_type: Optional[str] = None
+    #: send DC_SET_READY ("Ready") to the parent master as soon as main_init has run; a
+    #: daemon that is ready only later (the startd, after its first collector update) sets
+    #: this False and calls :meth:`send_ready` itself
+    ready_at_startup = True
 
     def __init__(self, argv: Optional[list[str]] = None, environ: Optional[dict] = None):
         prog = f"condor_{self.subsystem.lower()}"
@@ -118,6 +133,12 @@ class Daemon:
         self.instance_id = random.getrandbits(63)
         self.shutting_down: Optional[str] = None
         self.ready = False
+        # CONDOR_INHERIT = "<parent pid> <parent sinful> ..." names the parent master
+        # (daemon_core.cpp, "inheritance of sockets ... from our parent"); like HTCondor we
+        # read it once and remove it so our own children do not see it.
+        inherit = self.environ.pop("CONDOR_INHERIT", None)
+        os.environ.pop("CONDOR_INHERIT", None)
+        self.parent_pid, self.parent_sinful = parse_condor_inherit(inherit)
 
     # -- for subclasses --------------------------------------------------------------
     def main_init(self) -> None:
@@ -221,6 +242,7 @@ class Daemon:
         for cmd in self.commands:
             self.server.handlers[cmd] = self._wrap(cmd)
         self._register_standard_commands()
+        self.server.udp_rcvbuf = self.udp_receive_buffer()
         bind_ip, advertise_ip = self._addresses()
         port = self.args.port
         if port is None:
@@ -239,6 +261,42 @@ class Daemon:
             self.dc.register_timer(self.args.runfor, lambda: self.begin_shutdown("graceful"))
         self.main_init()
         self.ready = True
+        if self.ready_at_startup and self.parent_sinful:
+            self.dc.spawn(self.send_ready("Ready"), name="send_ready")
+
+    async def send_ready(self, state: str = "Ready") -> bool:
+        """Tell the parent master (from CONDOR_INHERIT) our ready state with DC_SET_READY: one
+        ClassAd ``DaemonPID``, ``DaemonName`` (the subsystem), ``DaemonState`` (as
+        condor_startd ResMgr.cpp and htcondor2.set_ready_state send it).  Returns False (and
+        logs) when there is no parent or it cannot be reached; never raises."""
+        if not self.parent_sinful:
+            return False
+        from pyhtc.cedar.transport_asyncio import open_command
+        from pyhtc.cedar.wire_ad import WireAd
+        try:
+            host, _, port = self.parent_sinful.strip("<>").split("?")[0].rpartition(":")
+            ad = WireAd()
+            ad.set("DaemonPID", os.getpid())
+            ad.set("DaemonName", self.args.local_name or self.subsystem)
+            ad.set("DaemonState", state)
+            stream = await open_command(host, int(port), int(Command.DC_SET_READY),
+                                        self._level_policy("CLIENT"), timeout=10)
+            try:
+                stream.put_ad(ad)
+                await stream.end_of_message()
+            finally:
+                await stream.close()
+        except Exception as exc:  # the master may be gone; readiness is advisory
+            self.dprintf(Category.ALWAYS, f"Failed to send DC_SET_READY to master "
+                         f"{self.parent_sinful}: {exc}")
+            return False
+        self.dprintf(Category.ALWAYS, f"Sent DC_SET_READY ({state}) to master {self.parent_sinful}")
+        return True
+
+    def udp_receive_buffer(self) -> int:
+        """SO_RCVBUF for the command socket's UDP side in bytes (0 = system default);
+        the collector overrides this from COLLECTOR_SOCKET_BUFSIZE."""
+        return 0
 
     def _addresses(self) -> tuple[str, str]:
         iface = (self.param("NETWORK_INTERFACE") or "*").strip()

@@ -74,6 +74,10 @@ class Collector(Daemon):
 
     subsystem = "COLLECTOR"
 
+    def udp_receive_buffer(self) -> int:
+        # COLLECTOR_SOCKET_BUFSIZE is in bytes (HTCondor's default 10240K); the kernel caps it
+        return self.config.param_bytes("COLLECTOR_SOCKET_BUFSIZE", 10240 * 1024) or 0
+
     def main_init(self) -> None:
         self.store = CollectorStore(self.param_integer("CLASSAD_LIFETIME", 900))
         for cmd, (table, perm) in UPDATES.items():
