@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import signal
@@ -31,6 +32,7 @@ from typing import Awaitable, Callable, Optional
 
 from pyhtc import CONDOR_VERSION
 from pyhtc.cedar.commands import Command, command_name
+from pyhtc.cedar.errors import CedarError
 from pyhtc.cedar.security.policy import Level, SecurityPolicy, split_methods
 from pyhtc.cedar.sinful import AddressFile, write_address_file
 from pyhtc.cedar.transport_asyncio import CommandServer
@@ -52,6 +54,18 @@ _SERVER_METHODS = ("FS", "TOKEN", "SSL", "CLAIMTOBE")
 #: levels that have their own SEC_<LEVEL>_* policy knobs
 _POLICY_LEVELS = ("READ", "WRITE", "ADMINISTRATOR", "CONFIG", "DAEMON", "NEGOTIATOR",
                   "ADVERTISE_STARTD", "ADVERTISE_SCHEDD", "ADVERTISE_MASTER", "CLIENT", "OWNER")
+
+
+class _DebugLogHandler(logging.Handler):
+    """Forwards Python logging records (from pyhtc.cedar) into a daemon's DebugLog."""
+
+    def __init__(self, log: DebugLog):
+        super().__init__()
+        self.debug_log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        category = Category.ALWAYS if record.levelno >= logging.INFO else Category.NETWORK
+        self.debug_log.dprintf(category, record.getMessage())
 
 
 @dataclass
@@ -225,6 +239,12 @@ class Daemon:
                                     max_num=self.param_integer(f"MAX_NUM_{sub}_LOG", 1),
                                     time_format=self.param("DEBUG_TIME_FORMAT") or "%m/%d/%y %H:%M:%S")
         self.dc.log = self.log
+        # the CEDAR transports report bad connections and datagrams (with the byte offset)
+        # through Python logging: send those lines to this daemon's log
+        cedar_log = logging.getLogger("pyhtc.cedar")
+        cedar_log.handlers[:] = [_DebugLogHandler(self.log)]
+        cedar_log.setLevel(logging.INFO)
+        cedar_log.propagate = False
 
     async def _start(self) -> None:
         prog = f"condor_{self.subsystem.lower()}"
@@ -391,7 +411,13 @@ class Daemon:
                 return
             self.log.dprintf(Category.COMMAND, f"Calling HandleReq <{name}> ({command}) for "
                              f"{user or UNAUTHENTICATED} from {addr}")
-            await handler(stream)
+            try:
+                await handler(stream)
+            except (CedarError, OSError, asyncio.TimeoutError):
+                raise  # the transport logs these with the byte offset, and closes
+            except Exception as exc:  # a bad request must not take the daemon down
+                self.dprintf(Category.ERROR, f"ERROR: command {name} ({command}) from {addr} "
+                             f"failed: {type(exc).__name__}: {exc}")
         return dispatch
 
     # -- standard commands -----------------------------------------------------------
