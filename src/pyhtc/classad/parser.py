@@ -1,0 +1,476 @@
+"""Pratt parser for new-syntax ClassAd expressions (grammar: src/classad/source.cpp).
+
+One binding-power table (SPEC-NOTES 2, lowest first): ``? :`` < ``||`` < ``&&`` < ``|`` <
+``^`` < ``&`` < ``== != =?= =!= is isnt`` < ``< <= > >=`` < ``<< >> >>>`` < ``+ -`` <
+``* / %`` < unary ``- + ! ~`` < postfix ``.name`` ``[i]`` and Elvis ``?:`` (which
+HTCondor parses with the postfix operators, source.cpp). Binary operators are left
+associative, ``?:`` right associative.
+
+Entry points: :func:`parse_expr` (interned: each distinct text is parsed once),
+:func:`parse_record` (``[ ... ]`` text -> (attrs, end offset)), :func:`parse_old_value`.
+All raise :class:`~pyhtc.classad.errors.ClassAdParseError`.
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import ClassAdParseError
+from .lexer import tokenize
+from .nodes import (AttrRef, Binary, Call, Elvis, ListExpr, Literal, Logical, Paren,
+                    RecordExpr, RelTimeLiteral, Subscript, Ternary, Unary)
+from .timefmt import parse_abstime, parse_reltime
+from .values import ERROR, UNDEFINED
+
+__all__ = ["parse_expr", "parse_record", "Parser", "intern_expr"]
+
+_INT64_MAX = (1 << 63) - 1
+
+# binding powers of infix operators
+_BP = {
+    "?": 1,
+    "||": 2, "&&": 3, "|": 4, "^": 5, "&": 6,
+    "==": 7, "!=": 7, "=?=": 7, "=!=": 7, "is": 7, "isnt": 7,
+    "<": 8, "<=": 8, ">": 8, ">=": 8,
+    "<<": 9, ">>": 9, ">>>": 9,
+    "+": 10, "-": 10, "*": 11, "/": 11, "%": 11,
+    ".": 13, "[": 13, "?:": 13,
+}
+_UNARY_BP = 12
+_KW_VALUES = {"true": True, "false": False, "undefined": UNDEFINED, "error": ERROR}
+
+
+class Parser:
+    """Recursive-descent / Pratt parser over the token list of ``text``."""
+
+    __slots__ = ("text", "toks", "i", "concat")
+
+    def __init__(self, text: str, concat: bool = True):
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+        self.concat = concat  # adjacent string literals join (new syntax only)
+
+    # -- helpers
+    def error(self, reason: str, tok=None):
+        if tok is None:
+            tok = self.toks[self.i]
+        if tok[0] == "err":
+            raise ClassAdParseError(tok[1], self.text, tok[2])
+        if tok[0] == "eof":
+            reason += " (unexpected end of text)"
+        raise ClassAdParseError(reason, self.text, tok[2])
+
+    def peek(self):
+        return self.toks[self.i]
+
+    def next(self):
+        t = self.toks[self.i]
+        if t[0] == "err":
+            raise ClassAdParseError(t[1], self.text, t[2])
+        self.i += 1
+        return t
+
+    def expect(self, op: str):
+        t = self.toks[self.i]
+        if t[0] != "op" or t[1] != op:
+            self.error(f"expected {op!r}")
+        self.i += 1
+        return t
+
+    def at_op(self, op: str) -> bool:
+        t = self.toks[self.i]
+        return t[0] == "op" and t[1] == op
+
+    # -- grammar
+    def expression(self, min_bp: int = 0):
+        left = self.prefix()
+        toks = self.toks
+        while True:
+            t = toks[self.i]
+            kind, val = t[0], t[1]
+            if kind == "op" or (kind == "kw" and (val == "is" or val == "isnt")):
+                bp = _BP.get(val)
+            else:
+                bp = None
+            if bp is None or bp <= min_bp:
+                return left
+            self.i += 1
+            if val == ".":
+                if self.at_op("."):
+                    self.i += 1  # HTCondor accepts "a..b" as "a.b"
+                nt = self.next()
+                if nt[0] in ("name", "qname"):
+                    left = AttrRef(nt[1], base=left)
+                elif nt[0] == "kw":
+                    left = AttrRef(self.text[nt[2]:nt[3]], base=left)
+                else:
+                    self.error("expected an attribute name after '.'", nt)
+            elif val == "[":
+                idx = self.expression(0)
+                self.expect("]")
+                left = Subscript(left, idx)
+            elif val == "?:":
+                # source.cpp: Elvis is parsed with the postfix operators; its right operand
+                # is a postfix expression ("a + b ?: c" is "a + (b ?: c)")
+                t2 = self.peek()
+                t3 = self.toks[self.i + 1] if t2[0] != "eof" else t2
+                negnum = t2[1] == "-" and t3[0] in ("int", "real") and t3[2] == t2[3]
+                if t2[0] == "op" and t2[1] in ("-", "+", "!", "~") and not negnum:
+                    self.error("a unary operator cannot start the operand of '?:'", t2)
+                right = self.expression(_UNARY_BP)
+                left = Elvis(left, right)
+            elif val == "?":
+                if self.at_op(":"):
+                    # "a ? : b" (with blanks) is also the Elvis operator
+                    self.i += 1
+                    left = Elvis(left, self.expression(0))
+                    continue
+                then = self.expression(0)
+                self.expect(":")
+                other = self.expression(0)
+                left = Ternary(left, then, other)
+            elif val == "&&" or val == "||":
+                right = self.expression(bp)
+                left = Logical(val, left, right)
+            else:
+                right = self.expression(bp)
+                left = Binary(val, left, right)
+
+    def prefix(self):
+        t = self.next()
+        kind, val = t[0], t[1]
+        if kind == "int":
+            return Literal(0 if val > _INT64_MAX else val)
+        if kind == "real":
+            return Literal(val)
+        if kind == "str":
+            s = val
+            while self.concat and self.peek()[0] == "str":
+                s += self.next()[1]
+            return Literal(s)
+        if kind == "kw":
+            if val in _KW_VALUES:
+                return Literal(_KW_VALUES[val])
+            self.error(f"unexpected keyword {val!r}", t)
+        if kind == "name":
+            if self.at_op("("):
+                self.i += 1
+                return self.call(val)
+            return AttrRef(val)
+        if kind == "qname":
+            return AttrRef(val)
+        if kind == "op":
+            if val in ("-", "+", "!", "~"):
+                nt = self.peek()
+                if val == "-" and nt[0] in ("int", "real") and nt[2] == t[3]:
+                    # "-5" written together is a negative literal (lexer.cpp tokenizeNumber)
+                    self.i += 1
+                    if nt[0] == "int":
+                        v = -nt[1]
+                        return Literal(0 if v < -_INT64_MAX - 1 else v)
+                    return Literal(-nt[1])
+                operand = self.expression(_UNARY_BP)
+                return Unary(val, operand)
+            if val == "(":
+                inner = self.expression(0)
+                self.expect(")")
+                return Paren(inner)
+            if val == "{":
+                return self.list_body()
+            if val == "[":
+                attrs = self.record_body()
+                return RecordExpr(attrs)
+            if val == ".":
+                if self.at_op("."):
+                    self.i += 1  # HTCondor accepts "a..b" as "a.b"
+                nt = self.next()
+                if nt[0] in ("name", "qname"):
+                    return AttrRef(nt[1], absolute=True)
+                self.error("expected an attribute name after '.'", nt)
+        self.error("unexpected token", t)
+
+    def call(self, name: str):
+        args = []
+        if self.at_op(")"):
+            self.i += 1
+        else:
+            while True:
+                args.append(self.expression(0))
+                if self.at_op(","):
+                    self.i += 1
+                    continue
+                self.expect(")")
+                break
+        low = name.lower()
+        if (low == "abstime" or low == "reltime") and len(args) == 1 \
+                and type(args[0]) is Literal and type(args[0].value) is str:
+            # literals.cpp: absTime("...")/relTime("...") become time literals at parse time
+            s = args[0].value
+            tok = self.toks[self.i - 1]
+            if low == "abstime":
+                v = parse_abstime(s)
+                if v is None:
+                    raise ClassAdParseError(f"invalid absTime literal {s!r}", self.text, tok[2])
+                return Literal(v)
+            r = parse_reltime(s)
+            if r is None:
+                raise ClassAdParseError(f"invalid relTime literal {s!r}", self.text, tok[2])
+            return RelTimeLiteral(r)
+        return Call(name, tuple(args))
+
+    def list_body(self):
+        items = []
+        if self.at_op("}"):
+            self.i += 1
+            return ListExpr(())
+        while True:
+            items.append(self.expression(0))
+            if self.at_op(","):
+                self.i += 1
+                continue
+            self.expect("}")
+            return ListExpr(tuple(items))
+
+    def record_body(self) -> dict:
+        """After '[': ``name = expr`` separated by ';' (empty entries allowed), then ']'."""
+        attrs: dict = {}
+        while True:
+            t = self.next()
+            if t[0] == "op" and t[1] == "]":
+                return attrs
+            if t[0] == "op" and t[1] == ";":
+                if not attrs and self.at_op("]"):
+                    self.error("empty attribute definition", t)
+                continue
+            if t[0] in ("name", "qname"):
+                name = t[1]
+            elif t[0] == "kw":
+                name = self.text[t[2]:t[3]]
+                if t[1] in ("true", "false", "undefined", "error", "is", "isnt"):
+                    self.error("reserved word used as attribute name", t)
+            else:
+                self.error("expected an attribute name", t)
+            self.expect("=")
+            node = self.expression(0)
+            low = name.lower()
+            prev = attrs.get(low)
+            attrs[low] = (prev[0] if prev else name, node)
+            t = self.peek()
+            if t[0] == "op" and t[1] == ";":
+                self.i += 1
+                continue
+            if t[0] == "op" and t[1] == "]":
+                continue
+            self.error("expected ';' or ']'")
+
+
+def parse_whole(text: str):
+    """Parse ``text`` as one complete expression (no trailing tokens)."""
+    p = Parser(text)
+    try:
+        node = p.expression(0)
+    except RecursionError:
+        raise ClassAdParseError("expression nested too deeply", text, p.toks[p.i][2]) from None
+    t = p.peek()
+    if t[0] != "eof":
+        p.error("unexpected text after the expression", t)
+    return node
+
+
+def parse_prefix(text: str, concat: bool = False):
+    """The longest expression at the start of ``text``; what follows it is ignored (how
+    HTCondor reads an old-syntax value: "A = 1 2" is 1). Raises ClassAdParseError."""
+    p = Parser(text, concat)
+    try:
+        return p.expression(0)
+    except RecursionError:
+        raise ClassAdParseError("expression nested too deeply", text, p.toks[p.i][2]) from None
+
+
+_INTERN: dict = {}
+_INTERN_MAX = 200_000
+
+# Texts that are a single simple literal or name (most attribute values) skip the tokenizer.
+_FAST = re.compile(r"""\s*(?:
+   (?P<int>-?(?:0|[1-9][0-9]{0,17}))
+  |"(?P<str>[^"\\\x00-\x1f\x7f-\U0010ffff]*)"
+  |(?P<real>-?[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]{1,3})?)
+  |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+)\s*\Z""", re.X | re.A)
+
+
+def _fast_node(text: str):
+    m = _FAST.match(text)
+    if m is None:
+        return None
+    kind = m.lastgroup
+    v = m.group(kind)
+    if kind == "int":
+        return Literal(int(v))
+    if kind == "str":
+        return Literal(v)
+    if kind == "real":
+        return Literal(float(v))
+    low = v.lower()
+    if low in _KW_VALUES:
+        return Literal(_KW_VALUES[low])
+    if low == "is" or low == "isnt":
+        return None
+    return AttrRef(v)
+
+
+def parse_expr(text: str):
+    """The node for expression ``text``, parsed once per distinct text (interned)."""
+    node = _INTERN.get(text)
+    if node is None:
+        node = _fast_node(text)
+        if node is None:
+            node = parse_whole(text)
+        if len(_INTERN) >= _INTERN_MAX:
+            _INTERN.clear()
+        _INTERN[text] = node
+    return node
+
+
+# Coarse chunks of a new-syntax ad: strings, quoted names, comments, brackets, separators,
+# and runs of anything else.
+_CHUNK = re.compile(r"""
+   "(?:[^"\\]|\\.)*"
+  |'(?:[^'\\]|\\.)*'
+  |/\*.*?\*/
+  |[\[\]{}();=]
+  |[^"'\[\]{}();=/]+
+  |/
+""", re.X | re.S)
+_ATTR_NAME = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\])*)')\s*\Z", re.A)
+_RESERVED_NAMES = {"true", "false", "undefined", "error", "is", "isnt"}
+
+
+# One attribute definition of a new-syntax ad, values allowed two levels of [ ] / { }
+# nesting (deeper nesting or quoted names inside values go through the full parser).
+_STR_RE = r'"(?:[^"\\]|\\.)*"'
+_IN_RE = r"""(?:[^"'\[\]{}/]|%s|/(?!\*))""" % _STR_RE
+_L1_RE = r"""(?:\[%s*\]|\{%s*\})""" % (_IN_RE, _IN_RE)
+_L2_RE = r"""(?:\[(?:%s|%s)*\]|\{(?:%s|%s)*\})""" % (_IN_RE, _L1_RE, _IN_RE, _L1_RE)
+_VAL_RE = r"""(?:(?:[^"'\[\]{};/]|%s|/(?!\*))|%s)*""" % (_STR_RE, _L2_RE)
+_ATTR_DEF = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)(%s)((?:;\s*)*)"""
+                       % _VAL_RE, re.A | re.S)
+_OPEN = re.compile(r"\s*\[\s*")
+_CLOSE = re.compile(r"\s*\]")
+
+
+def _split_record(text: str, pos: int):
+    """Fast path for ``[ name = expr; ... ]``: returns (attrs, end) or None when the text
+    needs the full parser (which then also produces the exact error)."""
+    m = _OPEN.match(text, pos)
+    if m is None:
+        return None
+    p = m.end()
+    attrs: dict = {}
+    intern = _INTERN
+    reserved = _RESERVED_NAMES
+    for m in _ATTR_DEF.finditer(text, p):
+        if m.start() != p:
+            return None
+        name, qname, value, sep = m.groups()
+        value = value.strip()
+        if name:
+            low = name.lower()
+            if low in reserved:
+                return None
+        else:
+            name = qname
+            low = name.lower()
+        node = intern.get(value)
+        if node is None:
+            try:
+                node = parse_expr(value)
+            except ClassAdParseError:
+                return None
+        prev = attrs.get(low)
+        if prev is None:
+            attrs[low] = (name, node)
+        else:
+            attrs[low] = (prev[0], node)
+        p = m.end()
+        if not sep:
+            break
+    m = _CLOSE.match(text, p)
+    if m is None:
+        return None
+    return attrs, m.end()
+
+
+def _complex_attr(text: str, p: int, attrs: dict):
+    """One ``name = value`` whose value has brackets/braces/quoted names: scan chunks to
+    the top-level ';' or ']'. Returns (position after the terminator, terminator) or None."""
+    m = _ATTR_START.match(text, p)
+    if m is None:
+        return None
+    name = m.group(1) or m.group(2)
+    if m.group(1) and name.lower() in _RESERVED_NAMES:
+        return None
+    start = m.end()
+    depth = 0
+    for c in _CHUNK.finditer(text, start):
+        ch = c.group()[0]
+        if ch == "[" or ch == "{" or ch == "(":
+            depth += 1
+        elif ch == "]" or ch == "}" or ch == ")":
+            if depth == 0:
+                if ch != "]":
+                    return None
+                break
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            break
+    else:
+        return None
+    if not _add_attr(attrs, name, text, start, c.start()):
+        return None
+    return c.end(), ch
+
+
+def _add_attr(attrs: dict, name: str, text: str, a: int, b: int) -> bool:
+    value = text[a:b].strip()
+    node = _INTERN.get(value)
+    if node is None:
+        try:
+            node = parse_expr(value)
+        except ClassAdParseError:
+            return False
+    low = name.lower()
+    prev = attrs.get(low)
+    attrs[low] = (prev[0] if prev else name, node)
+    return True
+
+
+intern_expr = parse_expr
+
+
+def parse_record(text: str, pos: int = 0):
+    """Parse one ``[ ... ]`` record starting at or after character ``pos``.
+
+    Returns ``(attrs, end)``: attrs maps lower-case name -> (name, node); ``end`` is the offset
+    just after the closing ``]``. Raises ClassAdParseError.
+    """
+    fast = _split_record(text, pos)
+    if fast is not None:
+        return fast
+    sub = text[pos:] if pos else text
+    p = Parser(sub)
+    t = p.next()
+    if t[0] != "op" or t[1] != "[":
+        try:
+            p.error("expected '['", t)
+        except ClassAdParseError as e:
+            raise ClassAdParseError(e.reason, text, pos + t[2]) from None
+    try:
+        attrs = p.record_body()
+    except ClassAdParseError as e:
+        raise ClassAdParseError(e.reason, text, pos + e.pos) from None
+    except RecursionError:
+        raise ClassAdParseError("expression nested too deeply", text,
+                                pos + p.toks[p.i][2]) from None
+    end = p.toks[p.i - 1][3]
+    return attrs, pos + end
