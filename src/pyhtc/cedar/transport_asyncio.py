@@ -189,6 +189,9 @@ class CommandServer:
         self.host = "127.0.0.1"
         self.port = 0
         self.served: collections.deque[CommandStart] = collections.deque(maxlen=1000)
+        #: SO_RCVBUF for the UDP socket in bytes (0 = the system default); the collector
+        #: sets it from COLLECTOR_SOCKET_BUFSIZE
+        self.udp_rcvbuf = 0
         self.max_connections = max_connections
         self.active = 0
 

@@ -281,8 +281,16 @@ class Daemon:
             self.dc.register_timer(self.args.runfor, lambda: self.begin_shutdown("graceful"))
         self.main_init()
         self.ready = True
-        if self.ready_at_startup and self.parent_sinful:
-            self.dc.spawn(self.send_ready("Ready"), name="send_ready")
+        if self.parent_sinful:
+            if self.ready_at_startup:
+                self.dc.spawn(self.send_ready("Ready"), name="send_ready")
+            # keep-alives to the parent (daemon_keep_alive.cpp): we promise the next one
+            # within <SUBSYS>_NOT_RESPONDING_TIMEOUT and send one every (that / 3 - 30) s
+            hang = self.param_integer(f"{self.subsystem}_NOT_RESPONDING_TIMEOUT",
+                                      self.param_integer("NOT_RESPONDING_TIMEOUT", 3600, min_value=1),
+                                      min_value=1)
+            self.dc.register_timer(0, lambda: self.send_alive(hang), period=max(1, hang // 3 - 30),
+                                   name="DaemonKeepAlive::SendAliveToParent")
 
     async def send_ready(self, state: str = "Ready") -> bool:
         """Tell the parent master (from CONDOR_INHERIT) our ready state with DC_SET_READY: one
@@ -291,26 +299,38 @@ class Daemon:
         logs) when there is no parent or it cannot be reached; never raises."""
         if not self.parent_sinful:
             return False
-        from pyhtc.cedar.transport_asyncio import open_command
         from pyhtc.cedar.wire_ad import WireAd
+        ad = WireAd()
+        ad.set("DaemonPID", os.getpid())
+        ad.set("DaemonName", self.args.local_name or self.subsystem)
+        ad.set("DaemonState", state)
+        ok = await self._send_to_parent(Command.DC_SET_READY, lambda s: s.put_ad(ad))
+        if ok:
+            self.dprintf(Category.ALWAYS, f"Sent DC_SET_READY ({state}) to master {self.parent_sinful}")
+        return ok
+
+    async def send_alive(self, max_hang_time: int) -> bool:
+        """DC_CHILDALIVE to the parent master: ``int pid, int max_hang_time, double
+        dprintf_lock_delay`` (dc_message.cpp ChildAliveMsg); the parent may kill us as hung if
+        the next one does not come within *max_hang_time* seconds.  False if it failed."""
+        return await self._send_to_parent(Command.DC_CHILDALIVE, lambda s: s.put_int(os.getpid())
+                                          .put_int(int(max_hang_time)).put_double(0.0))
+
+    async def _send_to_parent(self, command: int, write) -> bool:
+        from pyhtc.cedar.transport_asyncio import open_command
         try:
             host, _, port = self.parent_sinful.strip("<>").split("?")[0].rpartition(":")
-            ad = WireAd()
-            ad.set("DaemonPID", os.getpid())
-            ad.set("DaemonName", self.args.local_name or self.subsystem)
-            ad.set("DaemonState", state)
-            stream = await open_command(host, int(port), int(Command.DC_SET_READY),
-                                        self._level_policy("CLIENT"), timeout=10)
+            stream = await open_command(host, int(port), int(command), self._level_policy("CLIENT"),
+                                        timeout=10)
             try:
-                stream.put_ad(ad)
+                write(stream)
                 await stream.end_of_message()
             finally:
                 await stream.close()
-        except Exception as exc:  # the master may be gone; readiness is advisory
-            self.dprintf(Category.ALWAYS, f"Failed to send DC_SET_READY to master "
+        except Exception as exc:  # the parent may be gone; never fatal
+            self.dprintf(Category.ALWAYS, f"Failed to send {command_name(command)} to parent "
                          f"{self.parent_sinful}: {exc}")
             return False
-        self.dprintf(Category.ALWAYS, f"Sent DC_SET_READY ({state}) to master {self.parent_sinful}")
         return True
 
     def udp_receive_buffer(self) -> int:
