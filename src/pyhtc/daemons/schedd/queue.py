@@ -169,6 +169,8 @@ class Transaction:
         self.destroyed: set = set()
         self.new_clusters: set[int] = set()
         self.next_proc: dict[int, int] = {}
+        self.history: list[tuple[int, int, int, dict]] = []
+        self._alive: dict[int, int] = {}
 
     def new_cluster(self) -> int:
         """Allocate a cluster id (durably: it is never handed out again)."""
@@ -247,6 +249,52 @@ class Transaction:
             self.destroyed.add((cluster, -1))
         self.next_proc.pop(cluster, None)
 
+    def job_attrs(self, cluster: int, proc: int) -> dict:
+        """``{name: expr text}`` of a job as this transaction sees it (cluster attributes
+        overlaid with the proc's, one spelling per name: the cluster's)."""
+        out = {}
+        cad = self._ad(cluster, -1, False) if self.exists(cluster, -1) else None
+        if cad:
+            out.update(cad.to_json())
+        if proc >= 0:
+            for low, (n, e) in self._ad(cluster, proc, False).items():
+                if cad and low in cad:
+                    n = cad[low][0]
+                out[n] = e
+        return out
+
+    def procs(self, cluster: int) -> list[int]:
+        """Proc ids of ``cluster`` as this transaction sees them, ascending."""
+        ids = {p for p in self.q.procs_of.get(cluster, ())}
+        ids |= {k[1] for k in self.staged if k[0] == cluster and k[1] >= 0}
+        return sorted(p for p in ids if (cluster, p) not in self.destroyed)
+
+    def retire(self, cluster: int, proc: int, when: Optional[int] = None) -> None:
+        """Move a committed job out of the queue into history at commit (its full ad as
+        this transaction sees it); the cluster ad goes too when its last proc leaves."""
+        when = int(time.time()) if when is None else when
+        self.history.append((cluster, proc, when, self.job_attrs(cluster, proc)))
+        self.destroy_proc(cluster, proc)
+        if cluster in self.new_clusters:
+            return
+        # committed procs of the cluster still alive in this transaction (kept as a count:
+        # retiring a whole large cluster must stay linear)
+        alive = self._alive.get(cluster)
+        if alive is None:
+            alive = sum(1 for p in self.q.procs_of.get(cluster, ())
+                        if (cluster, p) not in self.destroyed)
+        else:
+            alive -= 1
+        self._alive[cluster] = alive
+        if alive <= 0 and not any(k[0] == cluster and k[1] >= 0 for k in self.staged):
+            self.staged.pop((cluster, -1), None)
+            if (cluster, -1) in self.q.ads:
+                self.destroyed.add((cluster, -1))
+
+    def new_procs(self) -> list[tuple[int, int]]:
+        """Job ids created in this transaction (NewProc), in order."""
+        return sorted(k for k in self.staged if k[1] >= 0 and k not in self.q.ads)
+
     def commit(self) -> None:
         """Make every staged change durable and visible, atomically. A cluster created here
         with no procs is dropped (as HTCondor drops empty clusters)."""
@@ -254,7 +302,7 @@ class Transaction:
         for cid in self.new_clusters:
             if not any(k[0] == cid and k[1] >= 0 for k in staged):
                 staged.pop((cid, -1), None)
-        self.q._apply(staged, self.destroyed, [])
+        self.q._apply(staged, self.destroyed, self.history)
         self.abort()
 
     def abort(self) -> None:
@@ -263,3 +311,5 @@ class Transaction:
         self.destroyed = set()
         self.new_clusters = set()
         self.next_proc = {}
+        self.history = []
+        self._alive = {}

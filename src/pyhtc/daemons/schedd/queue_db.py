@@ -114,6 +114,17 @@ class JobQueueDB:
                 "ORDER BY completed DESC, cluster DESC, proc DESC LIMIT ?)", (max_rows,))
         return cur.rowcount
 
+    def trim_history_bytes(self, max_bytes: int) -> int:
+        """Keep the most recent history ads whose stored size (JSON text) adds up to at most
+        ``max_bytes`` (HTCondor bounds its history file by MAX_HISTORY_LOG bytes times
+        MAX_HISTORY_ROTATIONS + 1); returns how many were removed."""
+        with self._transaction():
+            cur = self.db.execute(
+                "DELETE FROM history WHERE rowid IN (SELECT rowid FROM (SELECT rowid, "
+                "SUM(length(attrs)) OVER (ORDER BY completed DESC, cluster DESC, proc DESC "
+                "ROWS UNBOUNDED PRECEDING) AS total FROM history) WHERE total > ?)", (max_bytes,))
+        return cur.rowcount
+
     class _Tx:
         def __init__(self, db):
             self.db = db

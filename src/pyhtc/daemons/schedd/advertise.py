@@ -1,0 +1,155 @@
+"""The schedd's ads in the collector: one Scheduler ad and one Submitter ad per owner.
+
+schedd.cpp (Scheduler::count_jobs, update_central_mgr) sends UPDATE_SCHEDD_AD with the
+Scheduler ad (Name, MyAddress, TotalIdleJobs, TotalRunningJobs, TotalHeldJobs, ...) and
+UPDATE_SUBMITTOR_AD with a Submitter ad per user with jobs (Name = ``user@UID_DOMAIN``,
+ScheddName, IdleJobs, RunningJobs, HeldJobs, ...), every SCHEDD_INTERVAL and soon after the
+queue changes.  On shutdown the ads are invalidated.  The network work runs in a worker
+thread so the event loop never blocks on a slow collector.
+"""
+from __future__ import annotations
+
+import time
+
+from pyhtc import classad as C
+from pyhtc.cedar.commands import Command
+from pyhtc.daemoncore.daemon import PLATFORM_STRING, VERSION_STRING
+from pyhtc.daemoncore.log import Category
+
+from .jobactions import unquote
+
+__all__ = ["Advertiser", "build_ads"]
+
+#: delay between a queue change and the ads it causes (HTCondor batches these too)
+SOON = 0.2
+
+
+def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
+    """The Scheduler ad and the Submitter ads for the current queue."""
+    q = schedd.queue
+    totals = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 7: 0}
+    per_user: dict[str, dict[int, int]] = {}
+    local = {1: 0, 2: 0, 5: 0}
+    sched = {1: 0, 2: 0, 5: 0}
+    for c, p in q.jobs():
+        try:
+            st = int(q.lookup(c, p, "JobStatus") or 0)
+        except ValueError:
+            st = 0
+        st = 2 if st == 6 else st
+        if st in totals:
+            totals[st] += 1
+        user = unquote(q.lookup(c, p, "User"))
+        if not user:
+            owner = unquote(q.lookup(c, p, "Owner")) or "unknown"
+            user = f"{owner}@{schedd.uid_domain}"
+        per_user.setdefault(user, {1: 0, 2: 0, 5: 0})
+        if st in per_user[user]:
+            per_user[user][st] += 1
+        uni = q.lookup(c, p, "JobUniverse")
+        if uni == "12" and st in local:
+            local[st] += 1
+        elif uni == "7" and st in sched:
+            sched[st] += 1
+    name = schedd.name
+    host = schedd.param("FULL_HOSTNAME") or name
+    common = {"MyAddress": schedd.sinful, "Machine": host, "CondorVersion": VERSION_STRING,
+              "CondorPlatform": PLATFORM_STRING}
+    ad = C.ClassAd({
+        "MyType": "Scheduler", "TargetType": "", "Name": name, "ScheddIpAddr": schedd.sinful,
+        "DaemonStartTime": schedd.start_time, "MyCurrentTime": now, "UpdateInterval": schedd.schedd_interval,
+        "TotalIdleJobs": totals[1], "TotalRunningJobs": totals[2], "TotalHeldJobs": totals[5],
+        "TotalRemovedJobs": totals[3], "TotalSuspendedJobs": totals[7],
+        "TotalJobAds": q.job_count(), "TotalLocalJobsIdle": local[1], "TotalLocalJobsRunning": local[2],
+        "TotalSchedulerJobsIdle": sched[1], "TotalSchedulerJobsRunning": sched[2],
+        "NumUsers": len(per_user), "UidDomain": schedd.uid_domain,
+        "ScheddSequenceNumber": schedd.advertiser.sequence, **common,
+    })
+    subs = []
+    for user, n in sorted(per_user.items()):
+        subs.append(C.ClassAd({
+            "MyType": "Submitter", "TargetType": "", "Name": user, "ScheddName": name,
+            "SubmitterTag": schedd.param("COLLECTOR_HOST") or "", "IdleJobs": n[1],
+            "RunningJobs": n[2], "HeldJobs": n[5], "WeightedIdleJobs": n[1],
+            "WeightedRunningJobs": n[2], "LocalJobsIdle": 0, "LocalJobsRunning": 0,
+            "SchedulerJobsIdle": 0, "SchedulerJobsRunning": 0, "MyCurrentTime": now, **common,
+        }))
+    return ad, subs
+
+
+class Advertiser:
+    """Sends the schedd's ads to COLLECTOR_HOST (none configured: nothing is sent)."""
+
+    def __init__(self, schedd):
+        self.s = schedd
+        self.sequence = 0
+        self._pending = None
+        self._busy = False
+        self._again = False
+        self._stopped = False
+        self._last_users: set[str] = set()
+
+    def soon(self) -> None:
+        """Send the ads shortly (coalescing bursts of changes)."""
+        if self._pending is None and not self._stopped:
+            self._pending = self.s.dc.register_timer(SOON, self._fire, name="advertise soon")
+
+    def _fire(self) -> None:
+        self._pending = None
+        self.send()
+
+    def send(self) -> None:
+        """Build the ads now and send them from a worker thread."""
+        if self._stopped or not self.s.param("COLLECTOR_HOST"):
+            return
+        if self._busy:
+            self._again = True
+            return
+        self.sequence += 1
+        sched, subs = build_ads(self.s, int(time.time()))
+        gone = self._last_users - {s["Name"] for s in subs}
+        self._last_users = {s["Name"] for s in subs}
+        self._busy = True
+        self.s.dc.run_in_thread(self._send_blocking, sched, subs, gone, reaper=self._done)
+
+    def _send_blocking(self, sched, subs, gone) -> int:
+        from pyhtc.client import CollectorClient
+        cc = CollectorClient(config=self.s.config)
+        cc.advertise([sched], Command.UPDATE_SCHEDD_AD)
+        if subs:
+            cc.advertise(subs, Command.UPDATE_SUBMITTOR_AD)
+        for user in gone:
+            cc.advertise([C.ClassAd({"MyType": "Query", "TargetType": "Submitter",
+                                     "Requirements": C.ExprTree(
+                                         f'Name == "{user}" && ScheddName == "{self.s.name}"')})],
+                         Command.INVALIDATE_SUBMITTOR_ADS)
+        return 1 + len(subs)
+
+    def _done(self, result, exc) -> None:
+        self._busy = False
+        if exc is not None:
+            self.s.dprintf(Category.ALWAYS, f"Failed to send ads to the collector "
+                                            f"{self.s.param('COLLECTOR_HOST')}: {exc}")
+        else:
+            self.s.log.dprintf(Category.FULLDEBUG, f"Sent {result} ad(s) to the collector")
+        if self._again:
+            self._again = False
+            self.soon()
+
+    def invalidate_and_stop(self) -> None:
+        """Stop advertising and remove our ads from the collector (best effort, bounded)."""
+        self._stopped = True
+        if not self.s.param("COLLECTOR_HOST"):
+            return
+        try:
+            from pyhtc.client import CollectorClient
+            cc = CollectorClient(config=self.s.config)
+            cc.advertise([C.ClassAd({"MyType": "Query", "TargetType": "Scheduler",
+                                     "Requirements": C.ExprTree(f'Name == "{self.s.name}"'),
+                                     "Name": self.s.name, "MyAddress": self.s.sinful})],
+                         Command.INVALIDATE_SCHEDD_ADS)
+            cc.advertise([C.ClassAd({"MyType": "Query", "TargetType": "Submitter",
+                                     "Requirements": C.ExprTree(f'ScheddName == "{self.s.name}"')})],
+                         Command.INVALIDATE_SUBMITTOR_ADS)
+        except Exception as exc:
+            self.s.dprintf(Category.ALWAYS, f"Could not invalidate ads at shutdown: {exc}")
