@@ -2,7 +2,8 @@
 
 ``import pyhtc.htcondor as htcondor2`` runs code written for the real bindings against a pyhtc
 pool; the top-level ``htcondor`` module is an alias for code written against the v1 names.
-What is here so far: the enumerations, :class:`Collector`, :data:`param`,
+What is here so far: the enumerations, :class:`Collector`, :class:`Schedd`, :class:`Submit`,
+:class:`SubmitResult`, :data:`param`,
 :func:`send_command`, :class:`JobEventLog` / :class:`JobEvent`, :func:`version`,
 :func:`platform`, :class:`HTCondorException`.
 """
@@ -20,8 +21,11 @@ from ._enums import DaemonCommand
 from ._enums import __all__ as _enum_names
 from ._errors import HTCondorException
 from ._param import param, reload_config
+from ._schedd import Schedd, SubmitResult
+from pyhtc.submit import Submit
 
-__all__ = ["Collector", "HTCondorException", "JobEvent", "JobEventLog", "param",
+__all__ = ["Collector", "Schedd", "Submit", "SubmitResult", "HTCondorException", "JobEvent",
+           "JobEventLog", "param",
            "reload_config", "send_command", "version", "platform", "classad", *_enum_names]
 
 

@@ -1,0 +1,519 @@
+"""Client side of the schedd's job commands (the C++ ``DCSchedd``/``CondorQ``/qmgmt stubs).
+
+Blocking, on :func:`pyhtc.client.start_command`.  Message contents follow what the real
+25.x client sends (PROTOCOL.md 6.4-6.6, captures e08/e09/e20-e23):
+
+- :meth:`ScheddClient.query` -- QUERY_JOB_ADS (516): request ad ``Requirements``,
+  ``Projection`` (newline separated), ``SendServerTime``, ``LimitResults``; one job ad per
+  message; terminator ad ``Owner = 0`` (src/condor_q.V6/queue.cpp, condor_utils/condor_q.cpp);
+- :meth:`ScheddClient.act` -- ACT_ON_JOBS (478) with forced authentication
+  (src/condor_daemon_client/dc_schedd.cpp ``DCSchedd::actOnJobs``);
+- :meth:`ScheddClient.history` -- QUERY_SCHEDD_HISTORY (515): ``Requirements``,
+  ``NumJobMatches``, ``Projection = {"a", "b"}``, ``Since``; terminator ``Owner = 0`` with
+  ``NumJobMatches`` (src/python-bindings/htcondor2/schedd.cpp ``_history_query``);
+- :class:`QmgmtConnection` -- QMGMT_WRITE_CMD (1112) RPCs (src/condor_schedd.V6/
+  qmgmt_send_stubs.cpp, qmgr_lib_support.cpp ``ConnectQ``);
+- :meth:`ScheddClient.reschedule` -- RESCHEDULE (421) over UDP (TCP for ``noUDP``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional
+
+from pyhtc.cedar import transport_blocking as tb
+from pyhtc.cedar.commands import Command
+from pyhtc.cedar.security.policy import Level, SecurityPolicy
+from pyhtc.cedar.sinful import Sinful
+from pyhtc.cedar.wire_ad import WireAd
+
+from .core import _SESSIONS, client_policy, parse_address, start_command
+
+__all__ = ["ScheddClient", "ScheddError", "QmgmtConnection", "QmgmtError", "JobActionCode",
+           "AR_LONG", "AR_TOTALS", "ACTION_REASON_ATTR", "QUERY_SCHEDD_HISTORY", "Q",
+           "normalize_expr", "encode_call", "NO_ACK", "ONLY_MY_JOBS"]
+
+#: QUERY_SCHEDD_HISTORY = SCHED_VERS + 115 (src/condor_includes/condor_commands.h)
+QUERY_SCHEDD_HISTORY = 515
+#: action_result_type_t (src/condor_includes/condor_commands.h / dc_schedd.h)
+AR_LONG = 1
+AR_TOTALS = 2
+
+
+class JobActionCode:
+    """JobAction numbers (src/condor_includes/proc.h ``JobAction``)."""
+    HOLD = 1
+    RELEASE = 2
+    REMOVE = 3
+    REMOVE_X = 4
+    VACATE = 5
+    VACATE_FAST = 6
+    CLEAR_DIRTY = 7
+    SUSPEND = 8
+    CONTINUE = 9
+    TRANSFER_AND_REMOVE = 10
+
+
+#: the attribute carrying an action's reason (dc_schedd.cpp holdJobs/removeJobs/...)
+ACTION_REASON_ATTR = {
+    JobActionCode.HOLD: "HoldReason", JobActionCode.RELEASE: "ReleaseReason",
+    JobActionCode.REMOVE: "RemoveReason", JobActionCode.REMOVE_X: "RemoveReason",
+    JobActionCode.TRANSFER_AND_REMOVE: "RemoveReason", JobActionCode.SUSPEND: "SuspendReason",
+    JobActionCode.CONTINUE: "ContinueReason",
+}
+
+
+class Q:
+    """QMGMT opcodes (src/condor_schedd.V6/qmgmt_constants.h)."""
+    InitializeConnection = 10001
+    NewCluster = 10002
+    NewProc = 10003
+    DestroyCluster = 10004
+    SetAttribute = 10006
+    CommitTransactionNoFlags = 10007
+    GetAttributeExpr = 10011
+    DeleteAttribute = 10012
+    GetJobAd = 10018
+    BeginTransaction = 10023
+    AbortTransaction = 10024
+    SetAttribute2 = 10027
+    CloseSocket = 10028
+    SetEffectiveOwner = 10030
+    CommitTransaction = 10031
+    SetAttributeByConstraint = 10005
+    SetAttributeByConstraint2 = 10032
+    GetCapabilities = 10036
+
+
+#: SetAttribute flags (src/condor_includes/condor_qmgr.h)
+NO_ACK = 1 << 1
+ONLY_MY_JOBS = 1 << 4
+
+
+class ScheddError(RuntimeError):
+    """A failed schedd command; the message is the one HTCondor's client reports."""
+
+
+class QmgmtError(ScheddError):
+    """A QMGMT call answered with ``rval < 0``: ``errno`` and the schedd's ``ErrorReason``."""
+
+    def __init__(self, message: str, errno: int = 0, reason: Optional[str] = None):
+        super().__init__(message)
+        self.errno = errno
+        self.reason = reason
+
+
+def normalize_expr(text: str) -> str:
+    """``text`` parsed as a ClassAd expression and printed back in old syntax (what the C++
+    ``AssignExpr`` + unparse does, e.g. ``True`` -> ``true``).  Raises ValueError naming the
+    text when it does not parse."""
+    from pyhtc.classad.parser import parse_expr
+    from pyhtc.classad.unparse import unparse_node
+    try:
+        return unparse_node(parse_expr(text), True)
+    except Exception as exc:  # the ClassAd library's parse errors
+        raise ValueError(f"invalid constraint expression {text!r}: {exc}") from None
+
+
+def _authenticated(stream: tb.BlockingStream) -> bool:
+    res = stream.result
+    if res is None or res.session is None:
+        return False
+    if res.session.user:
+        return True
+    post = res.post_auth
+    return bool(post is not None and post.get_bool("TriedAuthentication", False))
+
+
+def _next_ad(stream: tb.BlockingStream) -> WireAd:
+    """Read one ad; end the message when it is used up.  The schedd may send each ad in
+    its own message (job queries) or several in one (history): the C++ client reads ads
+    until the ``Owner = 0`` terminator either way."""
+    ad = stream.get_ad()
+    if not stream._dec().remaining:
+        stream.end_of_message()
+    return ad
+
+
+class ScheddClient:
+    """A schedd at ``address`` (a sinful string or ``host:port``).
+
+    ``policy``: client security policy (default: SEC_CLIENT_* from the configuration).
+    Every method opens its own connection (the bindings never keep a socket open while
+    Python code runs).  Transport and security failures raise OSError / the cedar errors;
+    protocol refusals raise :class:`ScheddError`.
+    """
+
+    def __init__(self, address: str, policy: Optional[SecurityPolicy] = None, timeout: float = 20.0):
+        self.address = address
+        self._policy = policy
+        self.timeout = timeout
+
+    @property
+    def policy(self) -> SecurityPolicy:
+        """The security policy (read from the configuration on first use)."""
+        if self._policy is None:
+            self._policy = client_policy()
+        return self._policy
+
+    # -- connections -------------------------------------------------------------------
+    def start(self, command: int) -> tb.BlockingStream:
+        """A stream with ``command`` started (security negotiated per the policy)."""
+        return start_command(self.address, command, self.policy, timeout=self.timeout)
+
+    def force_authentication(self, stream: tb.BlockingStream) -> None:
+        """Authenticate on the command stream unless the session already tried it
+        (``forceAuthentication`` / ``SecMan::authenticate_sock``: ACT_ON_JOBS, QMGMT write).
+        Raises ScheddError when no method succeeds."""
+        if _authenticated(stream):
+            return
+        try:
+            stream.authenticate(self.policy)
+        except Exception as exc:
+            raise ScheddError(f"authentication with the schedd failed: {exc}") from exc
+
+    # -- QUERY_JOB_ADS -------------------------------------------------------------------
+    @staticmethod
+    def query_request(constraint: Optional[str] = None, projection: Iterable[str] = (),
+                      limit: int = -1, opts: int = 0, server_time: bool = True,
+                      me: Optional[str] = None) -> WireAd:
+        """The QUERY_JOB_ADS request ad the real client sends (e08/e09;
+        dc_schedd.cpp ``makeJobsQueryAd``).  ``opts`` is QueryFetchOpts
+        (src/condor_utils/query_result_type.h): 1 DefaultAutoCluster, 2 GroupBy,
+        4 MyJobs (``Me``/``MyJobs``), 8 SummaryOnly, 0x10 IncludeClusterAd,
+        0x20 IncludeJobsetAds.  Raises ValueError for a constraint that does not parse."""
+        req = WireAd()
+        req.set("Projection", "\n".join(projection))
+        if limit is not None and limit >= 0:
+            req.set_expr("LimitResults", str(int(limit)))
+        cons = normalize_expr(constraint) if constraint and constraint.strip() else "true"
+        req.set_expr("Requirements", f"(({cons}))")
+        req.set_expr("SendServerTime", "true" if server_time else "false")
+        if opts == 1:
+            req.set_expr("QueryDefaultAutocluster", "true")
+            req.set_expr("MaxReturnedJobIds", "2")
+        elif opts == 2:
+            req.set_expr("ProjectionIsGroupBy", "true")
+            req.set_expr("MaxReturnedJobIds", "2")
+        else:
+            if opts & 4:
+                if me:
+                    req.set("Me", me)
+                req.set("MyJobs", "(Owner == Me)" if me else "true")
+            if opts & 8:
+                req.set_expr("SummaryOnly", "true")
+            if opts & 0x10:
+                req.set_expr("IncludeClusterAd", "true")
+            if opts & 0x20:
+                req.set_expr("IncludeJobsetAds", "true")
+        return req
+
+    def query_iter(self, constraint: Optional[str] = None, projection: Iterable[str] = (),
+                   limit: int = -1, opts: int = 0, server_time: bool = True,
+                   summary: Optional[list] = None, me: Optional[str] = None,
+                   with_auth: bool = False) -> Iterator[WireAd]:
+        """Yield the job ads (WireAd) matching ``constraint``.  When ``summary`` is a list,
+        the terminator ad (totals with SummaryOnly) is appended to it.  ``with_auth``: a
+        "my jobs" query (opts & 4) goes as QUERY_JOB_ADS_WITH_AUTH when negotiation is on,
+        as condor_q does (the bindings always use QUERY_JOB_ADS).  Raises ScheddError
+        ("Failed to fetch ads from schedd, errmsg=...") when the schedd reports an error."""
+        req = self.query_request(constraint, projection, limit, opts, server_time, me)
+        cmd = Command.QUERY_JOB_ADS
+        if with_auth and opts & 4 and opts not in (1, 2) \
+                and self.policy.negotiation not in (Level.NEVER, Level.OPTIONAL):
+            cmd = Command.QUERY_JOB_ADS_WITH_AUTH  # condor_q.cpp: "my jobs" with authentication
+        with self.start(cmd) as s:
+            s.put_ad(req).end_of_message()
+            while True:
+                ad = _next_ad(s)
+                if ad.expr("Owner") == "0":
+                    code = ad.get_int("ErrorCode", 0)
+                    if code:
+                        raise ScheddError("Failed to fetch ads from schedd, errmsg=TOOL:"
+                                          f"{code}:{ad.get_str('ErrorString', '')}")
+                    if summary is not None:
+                        summary.append(ad)
+                    return
+                yield ad
+
+    def query(self, *args, **kw) -> list[WireAd]:
+        """:meth:`query_iter` as a list."""
+        return list(self.query_iter(*args, **kw))
+
+    # -- ACT_ON_JOBS ---------------------------------------------------------------------
+    @staticmethod
+    def act_request(action: int, constraint: Optional[str] = None,
+                    ids: Optional[Iterable[str]] = None, reason: Optional[str] = None,
+                    reason_code: Optional[str] = None, result_type: int = AR_TOTALS) -> WireAd:
+        """The ACT_ON_JOBS command ad (dc_schedd.cpp ``actOnJobs``): exactly one of
+        ``constraint`` / ``ids`` ("c.p" strings).  ``reason_code`` is an expression text
+        (HoldReasonSubCode, hold only).  Raises ValueError for a bad constraint."""
+        ad = WireAd()
+        ad.set("JobAction", int(action))
+        ad.set("ActionResultType", int(result_type))
+        if constraint is not None:
+            ad.set_expr("ActionConstraint", normalize_expr(constraint or "true"))
+        else:
+            joined = ",".join(ids or ())
+            if joined:
+                ad.set("ActionIds", joined)
+        if action in (JobActionCode.VACATE, JobActionCode.VACATE_FAST):
+            reason = None  # vacateJobs sends no reason
+        attr = ACTION_REASON_ATTR.get(action)
+        if attr and reason is not None:
+            ad.set(attr, reason)
+        if action == JobActionCode.HOLD and reason_code is not None:
+            ad.set_expr("HoldReasonSubCode", reason_code)
+        return ad
+
+    def act(self, action: int, constraint: Optional[str] = None, ids: Optional[Iterable[str]] = None,
+            reason: Optional[str] = None, reason_code: Optional[str] = None,
+            result_type: int = AR_TOTALS) -> WireAd:
+        """Run a job action; returns the schedd's result ad (``ActionResult``,
+        ``TotalJobAds``, ``result_total_0..6`` or ``job_C_P`` per job with AR_LONG).
+        A failed action (``ActionResult = 0``) is returned as is, like DCSchedd does; a
+        failed commit raises ScheddError."""
+        req = self.act_request(action, constraint, ids, reason, reason_code, result_type)
+        with self.start(Command.ACT_ON_JOBS) as s:
+            self.force_authentication(s)
+            s.put_ad(req).end_of_message()
+            result = s.get_ad()
+            s.end_of_message()
+            if result.get_int("ActionResult", 0) != 1:
+                return result
+            s.put_int(1).end_of_message()
+            if s.get_int() != 1:
+                raise ScheddError("the schedd failed to commit the job action")
+            s.end_of_message()
+        return result
+
+    # -- QUERY_SCHEDD_HISTORY ------------------------------------------------------------
+    @staticmethod
+    def history_request(constraint: Optional[str] = None, projection: Iterable[str] = (),
+                        match: int = -1, since: Optional[str] = None,
+                        ad_type_filter: Optional[str] = None,
+                        record_source: Optional[str] = None, tool: bool = False,
+                        scan_limit: Optional[int] = None, forwards: bool = False) -> WireAd:
+        """The history request ad.  Bindings form (htcondor2 ``_history_query``):
+        ``Projection = {"a", "b"}`` always present; tool form (condor_history
+        ``readHistoryRemote``, ``tool=True``): ``Projection = "a,b"`` only when non-empty,
+        ``StreamResults = true``, ``ScanLimit``, ``HistoryReadForwards``."""
+        ad = WireAd()
+        if constraint:
+            ad.set_expr("Requirements", normalize_expr(constraint))
+        ad.set_expr("NumJobMatches", str(int(match)))
+        projection = list(projection)
+        if tool:
+            ad.set_expr("StreamResults", "true")
+            if forwards:
+                ad.set_expr("HistoryReadForwards", "true")
+            if scan_limit is not None and scan_limit >= 0:
+                ad.set_expr("ScanLimit", str(int(scan_limit)))
+            if projection:
+                ad.set("Projection", ",".join(projection))
+        else:
+            ad.set_expr("Projection", "{" + ", ".join(f'"{a}"' for a in projection) + "}")
+        if since:
+            ad.set_expr("Since", normalize_expr(since))
+        if ad_type_filter:
+            ad.set("HistoryAdTypeFilter", ad_type_filter)
+        if record_source:
+            ad.set("HistoryRecordSource", record_source)
+        return ad
+
+    def history_iter(self, constraint: Optional[str] = None, projection: Iterable[str] = (),
+                     match: int = -1, since: Optional[str] = None, **request) -> Iterator[WireAd]:
+        """Yield the schedd's history ads, newest first (``request``: the extra
+        :meth:`history_request` keywords).  Raises ScheddError with the schedd's
+        ErrorString, or "Incorrect number of ads received"."""
+        req = self.history_request(constraint, projection, match, since, **request)
+        count = 0
+        with self.start(QUERY_SCHEDD_HISTORY) as s:
+            s.put_ad(req).end_of_message()
+            while True:
+                ad = _next_ad(s)
+                owner = ad.expr("Owner")
+                if owner == "1" and count == 0:
+                    continue  # the "results follow" header of a streamed reply
+                if owner == "0":
+                    code = ad.get_int("ErrorCode", 0)
+                    if code:
+                        raise ScheddError(ad.get_str("ErrorString", "history query failed"))
+                    if ad.get_int("MalformedAds", 0):
+                        raise ScheddError("Remote side had parse errors in history file")
+                    if ad.get_int("NumJobMatches", -1) != count:
+                        raise ScheddError("Incorrect number of ads received")
+                    return
+                count += 1
+                yield ad
+
+    def history(self, *args, **kw) -> list[WireAd]:
+        """:meth:`history_iter` as a list."""
+        return list(self.history_iter(*args, **kw))
+
+    # -- QMGMT ---------------------------------------------------------------------------
+    def qmgmt(self, write: bool = True, effective_owner: Optional[str] = None) -> "QmgmtConnection":
+        """Open a queue-management connection (``ConnectQ``)."""
+        s = self.start(Command.QMGMT_WRITE_CMD if write else Command.QMGMT_READ_CMD)
+        try:
+            if write:
+                self.force_authentication(s)
+            q = QmgmtConnection(s)
+            if effective_owner:
+                q.set_effective_owner(effective_owner)
+        except BaseException:
+            s.close()
+            raise
+        return q
+
+    # -- RESCHEDULE ----------------------------------------------------------------------
+    def reschedule(self) -> None:
+        """Send RESCHEDULE: UDP under a session unless the address says ``noUDP`` (then
+        TCP with an empty payload), as ``Schedd.reschedule()`` does (PROTOCOL.md 7.2)."""
+        no_udp = False
+        if self.address.strip().startswith("<"):
+            no_udp = "noUDP" in Sinful.parse(self.address).params
+        if no_udp:
+            with self.start(Command.RESCHEDULE) as s:
+                s.end_of_message()
+            return
+        host, port = parse_address(self.address)
+        if self.policy.negotiation not in (Level.NEVER, Level.OPTIONAL):
+            tb.udp_session(host, port, int(Command.RESCHEDULE), self.policy, _SESSIONS,
+                           timeout=self.timeout)
+            tb.send_udp_command(host, port, int(Command.RESCHEDULE), None, cache=_SESSIONS)
+        else:
+            tb.send_udp_command(host, port, int(Command.RESCHEDULE), None)
+
+
+def encode_call(enc, opcode: int, *args, flags: Optional[int] = None):
+    """Put one QMGMT call on encoder ``enc``: ``int opcode``, then each argument (ints as
+    8-byte ints, strings as strings) and, for the *2 calls, the 1-byte
+    ``SetAttributePublicFlags_t`` (qmgmt_send_stubs.cpp).  Returns ``enc``."""
+    enc.put_int(opcode)
+    for a in args:
+        if isinstance(a, int):
+            enc.put_int(a)
+        else:
+            enc.put_string(a)
+    if flags is not None:
+        enc.put_char(flags & 0xFF)
+    return enc
+
+
+class QmgmtConnection:
+    """One QMGMT RPC connection (qmgmt_send_stubs.cpp).  Each call is one message
+    ``int opcode, args...``; the reply is ``int rval`` (+ ``int errno`` and an optional
+    error ad when ``rval < 0``).  Use as a context manager: leaving it sends CloseSocket
+    (no reply) and closes; nothing is committed unless :meth:`commit` was called."""
+
+    def __init__(self, stream: tb.BlockingStream):
+        self.stream = stream
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _reply(self, what: str, error_ad: bool = False) -> int:
+        s = self.stream
+        rval = s.get_int()
+        if rval < 0:
+            errno = s.get_int()
+            reason = None
+            dec = s._dec()
+            if dec.remaining:
+                ad = s.get_ad()
+                reason = ad.get_str("ErrorReason")
+                errno = ad.get_int("ErrorCode", errno)
+            s.end_of_message()
+            raise QmgmtError(f"{what} failed" + (f": {reason}" if reason else f" (errno {errno})"),
+                             errno, reason)
+        if error_ad and s._dec().remaining:
+            s.get_ad()
+        s.end_of_message()
+        return rval
+
+    def _call(self, opcode: int, *args, flags: Optional[int] = None) -> "QmgmtConnection":
+        encode_call(self.stream._enc(), opcode, *args, flags=flags)
+        self.stream.end_of_message()
+        return self
+
+    # -- calls ---------------------------------------------------------------------------
+    def get_capabilities(self, mask: int = 0) -> WireAd:
+        """GetCapabilities: the reply is a ClassAd (no rval)."""
+        self._call(Q.GetCapabilities, mask)
+        ad = self.stream.get_ad()
+        self.stream.end_of_message()
+        return ad
+
+    def set_effective_owner(self, owner: str) -> None:
+        """SetEffectiveOwner (queue super users acting for ``owner``)."""
+        self._call(Q.SetEffectiveOwner, owner)
+        self._reply("SetEffectiveOwner")
+
+    def new_cluster(self) -> int:
+        """NewCluster -> the new cluster id.  Raises QmgmtError with the schedd's reason."""
+        self._call(Q.NewCluster)
+        return self._reply("NewCluster", error_ad=True)
+
+    def new_proc(self, cluster: int) -> int:
+        """NewProc(cluster) -> the new proc id."""
+        self._call(Q.NewProc, cluster)
+        return self._reply("NewProc")
+
+    def set_attribute(self, cluster: int, proc: int, name: str, value: str, flags: int = 0) -> None:
+        """SetAttribute / SetAttribute2 (with ``flags``): ``value`` is expression text.
+        With NO_ACK no reply is read (a failure shows up at commit)."""
+        if flags:
+            self._call(Q.SetAttribute2, cluster, proc, value, name, flags=flags & 0xFF)
+            if flags & NO_ACK:
+                return
+        else:
+            self._call(Q.SetAttribute, cluster, proc, value, name)
+        self._reply(f"SetAttribute({cluster}.{proc}, {name})")
+
+    def set_attribute_by_constraint(self, constraint: str, name: str, value: str, flags: int = 0) -> int:
+        """SetAttributeByConstraint(2): returns the schedd's rval (matched job count)."""
+        if flags:
+            self._call(Q.SetAttributeByConstraint2, constraint, value, name, flags=flags & 0xFF)
+        else:
+            self._call(Q.SetAttributeByConstraint, constraint, value, name)
+        return self._reply(f"SetAttributeByConstraint({name})")
+
+    def begin(self) -> None:
+        """BeginTransaction."""
+        self._call(Q.BeginTransaction)
+        self._reply("BeginTransaction")
+
+    def abort(self) -> None:
+        """AbortTransaction."""
+        self._call(Q.AbortTransaction)
+        self._reply("AbortTransaction")
+
+    def commit(self, flags: int = 0) -> Optional[str]:
+        """CommitTransaction(NoFlags): returns the schedd's WarningReason if any; raises
+        QmgmtError with its ErrorReason when the commit is refused."""
+        if flags:
+            self._call(Q.CommitTransaction, flags)
+        else:
+            self._call(Q.CommitTransactionNoFlags)
+        s = self.stream
+        rval = s.get_int()
+        errno = s.get_int() if rval < 0 else 0
+        ad = s.get_ad() if s._dec().remaining else None
+        s.end_of_message()
+        if rval < 0:
+            reason = ad.get_str("ErrorReason") if ad is not None else None
+            raise QmgmtError("CommitTransaction failed" + (f": {reason}" if reason else f" (errno {errno})"),
+                             errno, reason)
+        return ad.get_str("WarningReason") if ad is not None else None
+
+    def close(self) -> None:
+        """CloseSocket (no reply) and close the connection."""
+        try:
+            self._call(Q.CloseSocket)
+        except Exception:  # the schedd may already have closed (e.g. after a refused NoAck call)
+            pass
+        finally:
+            self.stream.close()
+
+    def __enter__(self) -> "QmgmtConnection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

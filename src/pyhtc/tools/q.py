@@ -1,0 +1,561 @@
+"""``condor_q``: show the jobs in a schedd's queue (src/condor_q.V6/queue.cpp; manual
+docs/man-pages/condor_q.rst).
+
+    condor_q [-name NAME | -global] [-pool HOST] [-allusers] [-wide] [-constraint EXPR] [-limit N]
+             [-nobatch | -batch | -hold | -run | -totals | -long | -json
+              | -af[:lhtrV,ng] EXPR... | -format FMT EXPR] [-attributes A,B]
+             [-userlog FILE] [cluster | cluster.proc | owner]...
+
+Views (queue.cpp print formats): the default *batch* view folds the jobs of a cluster (or a
+``JobBatchName``) into one row ``OWNER BATCH_NAME SUBMITTED DONE RUN IDLE [HOLD] TOTAL
+JOB_IDS``; ``-nobatch`` lists each job (``ID OWNER SUBMITTED RUN_TIME ST PRI SIZE CMD``);
+``-hold`` shows ``HELD_SINCE CODE/SUB HOLD_REASON``; ``-run`` shows ``RUN_TIME HOST(S)``.
+A title line ``-- Schedd: NAME : <addr> @ date`` comes first and the totals
+(``Total for query: N jobs; ...``, ``Total for <me>: ...``, ``Total for all users: ...``)
+last.  Like HTCondor since 8.6, only your own jobs are shown unless ``-allusers`` is given,
+an owner or job id is named, or ``CONDOR_Q_ONLY_MY_JOBS`` is false.  Exit status 0, or 1
+on failure.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+from typing import Optional
+
+from pyhtc import classad as C
+from pyhtc.cedar.wire_ad import to_classad
+from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
+from pyhtc.client.schedd import ScheddClient
+from pyhtc.config import ConfigError, get_config
+from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, format_json,
+                                format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
+                                parse_constraint)
+
+PROG = "condor_q"
+
+#: JobStatus -> the ST letter (src/condor_utils/proc.cpp encode_status)
+STATUS_CHAR = {1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S"}
+
+USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | analyze-opts]
+    [general-opts] are
+\t-global\t\t\t Query all Schedulers in this pool
+\t-name <name>\t\t Name of Scheduler
+\t-pool <host>\t\t Use host as the central manager to query
+\t-allusers\t\t Consider jobs from all users
+\t-userlog <file>\t\t Read queue from a user log file
+    [restriction-list] each restriction may be one of
+\t<cluster>\t\t Get information about specific cluster
+\t<cluster>.<proc>\t Get information about specific job
+\t<owner>\t\t\t Information about jobs owned by <owner>
+\t-constraint <expr>\t Get information about jobs that match <expr>
+    [output-opts] are
+\t-limit <num>\t\t Limit the number of results to <num>
+\t-totals\t\t\t Display only job totals
+\t-batch\t\t\t Display one line per batch of jobs (the default)
+\t-nobatch\t\t Display one line per job
+\t-hold\t\t\t Show only jobs in the \"on hold\" state and the reason
+\t-run\t\t\t Show running jobs
+\t-long\t\t\t Display entire ClassAds
+\t-json\t\t\t Display entire ClassAds in JSON format
+\t-attributes X,Y,...\t Show only the attributes X,Y,... with -long or -json
+\t-format <fmt> <attr>\t Print attribute attr using format fmt
+\t-af[:jlhVr,tng] <attr> [attr2 [attr3 ...]]\t Print attr(s) with automatic formatting
+"""
+
+
+class Options:
+    """Parsed command line."""
+
+    def __init__(self):
+        self.name: Optional[str] = None
+        self.pool: Optional[str] = None
+        self.allusers = False
+        self.view = "batch"          # batch | nobatch | hold | run
+        self.style = "table"         # table | long | json | custom
+        self.totals = False
+        self.limit = -1
+        self.userlog: Optional[str] = None
+        self.constraints: list[str] = []
+        self.ids: list[tuple[int, int]] = []
+        self.owners: list[str] = []
+        self.attributes: list[str] = []
+        self.custom = PrintMask()
+        self.custom_exprs: list[str] = []
+        self.global_ = False
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse condor_q's arguments (queue.cpp ``processCommandLineArguments``).  Raises
+    UsageError with HTCondor's message for bad ones."""
+    o = Options()
+    i = 0
+
+    def need(n, what):
+        if i + n >= len(argv):
+            raise UsageError(f"Error: {argv[i]} requires {what}")
+        return argv[i + 1:i + 1 + n]
+
+    while i < len(argv):
+        a = argv[i]
+        if not a.startswith("-"):
+            jid = _job_id(a)
+            if jid is not None:
+                o.ids.append(jid)
+            else:
+                o.owners.append(a)
+        elif is_dash_arg_prefix(a, "help", 1):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        elif is_dash_arg_prefix(a, "name", 1):
+            o.name = need(1, "another argument")[0]
+            i += 1
+        elif is_dash_arg_prefix(a, "pool", 1):
+            o.pool = need(1, "another argument")[0]
+            i += 1
+        elif is_dash_arg_prefix(a, "global", 1):
+            o.global_ = True
+        elif is_dash_arg_colon_prefix(a, "wide", 1)[0]:
+            pass  # pyhtc never truncates columns
+        elif is_dash_arg_prefix(a, "allusers", 2) or is_dash_arg_prefix(a, "all-users", 2):
+            o.allusers = True
+        elif is_dash_arg_prefix(a, "constraint", 2):
+            expr = need(1, "another argument")[0]
+            try:
+                parse_constraint(expr)
+            except Exception:
+                raise UsageError(f"Error: Invalid constraint expression: {expr}") from None
+            o.constraints.append(expr)
+            i += 1
+        elif is_dash_arg_prefix(a, "limit", 3):
+            val = need(1, "a number")[0]
+            try:
+                o.limit = int(val)
+            except ValueError:
+                raise UsageError(f"Error: -limit requires a number, not {val}") from None
+            i += 1
+        elif is_dash_arg_prefix(a, "userlog", 1):
+            o.userlog = need(1, "a filename")[0]
+            i += 1
+        elif is_dash_arg_prefix(a, "nobatch", 3):
+            o.view = "nobatch"
+        elif is_dash_arg_colon_prefix(a, "batch", 1)[0]:
+            o.view = "batch"
+        elif is_dash_arg_colon_prefix(a, "hold", 2)[0] or is_dash_arg_colon_prefix(a, "held", 2)[0]:
+            if o.view == "run":
+                raise UsageError("-run and -hold/held or -idle are incompatible")
+            o.view = "hold"
+        elif is_dash_arg_prefix(a, "run", 1) or is_dash_arg_prefix(a, "running", 3):
+            if o.view == "hold":
+                raise UsageError("-run and -hold/held or -idle are incompatible")
+            o.view = "run"
+        elif is_dash_arg_prefix(a, "totals", 3):
+            o.totals = True
+        elif is_dash_arg_colon_prefix(a, "long", 1)[0]:
+            o.style = "long"
+        elif is_dash_arg_prefix(a, "json", 2):
+            o.style = "json"
+        elif is_dash_arg_prefix(a, "attributes", 2):
+            o.attributes += [s.strip() for s in need(1, "an argument")[0].split(",") if s.strip()]
+            i += 1
+        elif is_dash_arg_prefix(a, "format", 1):
+            fmt, expr = need(2, "two other arguments")
+            try:
+                parse_constraint(expr)
+            except Exception:
+                raise UsageError(f"Error: invalid expression: {expr}") from None
+            o.style = "custom"
+            o.custom.add(Column(expr=expr, printf=fmt))
+            o.custom_exprs.append(expr)
+            i += 2
+        elif is_dash_arg_colon_prefix(a, "autoformat", 5)[0] or is_dash_arg_colon_prefix(a, "af", 2)[0]:
+            opts = a.split(":", 1)[1] if ":" in a else ""
+            exprs = []
+            while i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                i += 1
+                exprs.append(argv[i])
+            if not exprs:
+                raise UsageError(f"Error: Argument {a} requires at least one attribute parameter")
+            try:
+                autoformat_mask(exprs, opts, o.custom)
+            except ValueError as exc:
+                raise UsageError(f"Error: {exc}") from None
+            o.style = "custom"
+            o.custom_exprs += exprs
+        else:
+            raise UsageError(f"Error: unrecognized argument {a}")
+        i += 1
+    return o
+
+
+def _job_id(text: str) -> Optional[tuple[int, int]]:
+    """``cluster`` -> (c, -1); ``cluster.proc`` -> (c, p); else None (an owner)."""
+    head, dot, tail = text.partition(".")
+    if head.isdigit() and (not dot or tail.isdigit()):
+        return int(head), int(tail) if dot else -1
+    return None
+
+
+def build_constraint(o: Options) -> Optional[str]:
+    """The query constraint: ids and owners OR'd, AND'd with -constraint and the view's
+    status filter (queue.cpp with CondorQ ``addOR``/``addAND``)."""
+    ors = []
+    for c, p in o.ids:
+        ors.append(f"ClusterId == {c}" if p < 0 else f"(ClusterId == {c} && ProcId == {p})")
+    for owner in o.owners:
+        ors.append(f'Owner == "{owner}"')
+    ands = []
+    if ors:
+        ands.append(" || ".join(ors) if len(ors) == 1 else "(" + " || ".join(ors) + ")")
+    ands += [f"({c})" if len(o.constraints) + len(ands) > 0 else c for c in o.constraints]
+    if o.view == "hold":
+        ands.append("JobStatus == 5")
+    elif o.view == "run":
+        ands.append("JobStatus == 2")
+    if not ands:
+        return None
+    return ands[0] if len(ands) == 1 else " && ".join(a if a.startswith("(") else f"({a})" for a in ands)
+
+
+# --------------------------------------------------------------------------- renderers
+
+def qdate(t) -> str:
+    """QDATE: ``M/DD HH:MM`` in local time, day left-justified in 2 (format_date)."""
+    if not isinstance(t, (int, float)) or isinstance(t, bool):
+        return ""
+    lt = time.localtime(int(t))
+    return "%d/%-2d %02d:%02d" % (lt.tm_mon, lt.tm_mday, lt.tm_hour, lt.tm_min)
+
+
+def duration(secs) -> str:
+    """``D+HH:MM:SS`` (format_time)."""
+    secs = max(0, int(secs))
+    d, r = divmod(secs, 86400)
+    h, r = divmod(r, 3600)
+    m, s = divmod(r, 60)
+    return "%d+%02d:%02d:%02d" % (d, h, m, s)
+
+
+def _num(ad, name, default=None):
+    v = ad.get(name)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return default
+    return v
+
+
+def run_time(ad) -> str:
+    """RUN_TIME (render_cpu_time for the default view): accumulated wall clock, plus the
+    current run for a running job (``ServerTime`` - ``JobCurrentStartDate``)."""
+    total = _num(ad, "RemoteWallClockTime", 0) or 0
+    if _num(ad, "JobStatus") == 2:
+        start = _num(ad, "JobCurrentStartDate") or _num(ad, "ShadowBday")
+        now = _num(ad, "ServerTime") or time.time()
+        if start:
+            total += max(0, now - start)
+    return duration(total)
+
+
+def memory_usage(ad) -> str:
+    """SIZE (render_memory_usage): ``MemoryUsage`` MB, else ``ImageSize`` KB / 1024."""
+    mu = _num(ad, "MemoryUsage")
+    if mu is not None:
+        return "%.1f" % mu
+    return "%.1f" % ((_num(ad, "ImageSize", 0) or 0) / 1024.0)
+
+
+def job_description(ad) -> str:
+    """CMD (render_job_description): executable base name and arguments."""
+    cmd = ad.get("Cmd")
+    cmd = os.path.basename(cmd) if isinstance(cmd, str) else ""
+    args = ad.get("Args")
+    if not isinstance(args, str):
+        args = ad.get("Arguments") if isinstance(ad.get("Arguments"), str) else ""
+    return f"{cmd} {args}" if args else cmd
+
+
+def _sorted(ads):
+    return sorted(ads, key=lambda a: (_num(a, "ClusterId", 0), _num(a, "ProcId", -1)))
+
+
+def _idcol(ad) -> str:
+    return "%4d." % (_num(ad, "ClusterId", 0)) + "%-3d" % (_num(ad, "ProcId", 0))
+
+
+def nobatch_view(ads) -> list[str]:
+    """``-nobatch`` (jobDefault_PrintFormat)."""
+    pri_w = max([3] + [len(str(_num(a, "JobPrio", 0))) for a in ads])
+    lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "  SUBMITTED" + " "
+             + "%-12s" % "    RUN_TIME" + " ST " + "%-*s" % (pri_w, "PRI") + " SIZE CMD\n"]
+    for a in _sorted(ads):
+        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
+        lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % qdate(a.get("QDate")) + " "
+                     + "%12s" % run_time(a) + " " + "%-2s" % STATUS_CHAR.get(_num(a, "JobStatus"), "") + " "
+                     + "%-*s" % (pri_w, _num(a, "JobPrio", 0)) + " " + "%4s" % memory_usage(a) + " "
+                     + job_description(a) + "\n")
+    return lines
+
+
+def hold_view(ads) -> list[str]:
+    """``-hold`` (jobHold_PrintFormat)."""
+    lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "HELD_SINCE" + " "
+             + "CODE/SUB HOLD_REASON\n"]
+    for a in _sorted(ads):
+        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
+        code = _num(a, "HoldReasonCode")
+        sub = _num(a, "HoldReasonSubCode")
+        since = qdate(a.get("EnteredCurrentStatus")) or "??"
+        reason = a.get("HoldReason") if isinstance(a.get("HoldReason"), str) else ""
+        lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % since + " "
+                     + ("%4d" % code if code is not None else "   ?")
+                     + (("/%-3d" % sub)[:4] if sub is not None else "    ") + " " + reason + "\n")
+    return lines
+
+
+def run_view(ads) -> list[str]:
+    """``-run`` (jobRuntime_PrintFormat)."""
+    lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "  SUBMITTED" + " "
+             + "%-12s" % "    RUN_TIME" + " HOST(S)\n"]
+    for a in _sorted(ads):
+        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
+        host = a.get("RemoteHost") if isinstance(a.get("RemoteHost"), str) else "??"
+        lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % (qdate(a.get("QDate")) or "??")
+                     + " " + "%12s" % run_time(a) + " " + host + "\n")
+    return lines
+
+
+def batch_view(ads, show_all_held: bool = False) -> list[str]:
+    """The default batch view (jobProgress_PrintFormat + queue.cpp ``reduce_results``):
+    one row per owner and batch (``JobBatchName``, else ``DAG: <DAGManJobId>``, else the
+    cluster as ``ID: <cluster>``).  DONE/TOTAL come from ``TotalSubmitProcs``; zero counts
+    show as ``_``; the HOLD column appears only when some batch has held jobs."""
+    groups: dict = {}
+    for a in _sorted(ads):
+        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
+        cluster = _num(a, "ClusterId", 0)
+        name = a.get("JobBatchName")
+        if isinstance(name, str) and name:
+            key = (owner, "name", name)
+        elif _num(a, "DAGManJobId") is not None:
+            key = (owner, "dag", _num(a, "DAGManJobId"))
+            name = f"DAG: {_num(a, 'DAGManJobId')}"
+        else:
+            key = (owner, "cluster", cluster)
+            name = f"ID: {cluster}"
+        g = groups.setdefault(key, {"owner": owner, "name": name, "qdate": a.get("QDate"),
+                                    "ids": [], "states": {}, "clusters": {}})
+        g["ids"].append((cluster, _num(a, "ProcId", 0)))
+        st = _num(a, "JobStatus", 0)
+        g["states"][st] = g["states"].get(st, 0) + 1
+        cl = g["clusters"].setdefault(cluster, {"present": 0, "total": None})
+        cl["present"] += 1
+        tsp = _num(a, "TotalSubmitProcs")
+        if tsp is not None:
+            cl["total"] = int(tsp)
+    rows = []
+    for g in groups.values():
+        st = g["states"]
+        done = total = 0
+        unknown = any(c["total"] is None for c in g["clusters"].values())
+        if not unknown:
+            total = sum(c["total"] for c in g["clusters"].values())
+            done = sum(c["total"] - c["present"] for c in g["clusters"].values())
+        ids = sorted(g["ids"])
+        lo, hi = ids[0], ids[-1]
+        if lo == hi:
+            idtext = "%d.%d" % lo
+        elif lo[0] == hi[0]:
+            idtext = "%d.%d-%d" % (lo[0], lo[1], hi[1])
+        else:
+            idtext = "%d.%d ... %d.%d" % (lo + hi)
+        rows.append((g["owner"], g["name"], qdate(g["qdate"]), done, st.get(2, 0) + st.get(6, 0),
+                     st.get(1, 0) + st.get(7, 0), st.get(5, 0), total, idtext))
+    owner_w = max([0] + [len(r[0]) for r in rows])
+    owner_w = max(8, owner_w) if owner_w < len("OWNER") else owner_w
+    name_w = max([10] + [len(r[1]) for r in rows])
+    any_held = show_all_held or any(r[6] for r in rows)
+    counts = [3, 4, 5] + ([6] if any_held else []) + [7]
+    widths = {k: max([6] + [len(str(r[k])) for r in rows]) for k in counts}
+    titles = {3: "DONE", 4: "RUN ", 5: "IDLE", 6: "HOLD", 7: "TOTAL"}
+    head = "%-*s %-*s %12s" % (owner_w, "OWNER", name_w, "BATCH_NAME", "   SUBMITTED")
+    for k in counts:
+        head += " " + titles[k].rjust(widths[k]) if k != 4 else " " + ("  RUN ").rjust(widths[k])
+    lines = [head + " JOB_IDS\n"]
+    for r in rows:
+        line = "%-*s %-*s %12s" % (owner_w, r[0], name_w, r[1], r[2])
+        for k in counts:
+            line += " " + (str(r[k]) if r[k] else "_").rjust(widths[k])
+        lines.append(line + " " + r[8] + "\n")
+    return lines
+
+
+_SUMMARY_FIELDS = ("Completed", "Removed", "Idle", "Running", "Held", "Suspended")
+
+
+def summary_lines(summary: C.ClassAd) -> str:
+    """The totals (queue.cpp standard_summary2/3): ``Total for query``, then ``Total for
+    <MyName>`` when the schedd filled the My* counts, then ``Total for all users``."""
+    def line(label, prefix):
+        vals = [int(_num(summary, prefix + f, 0) or 0) for f in _SUMMARY_FIELDS]
+        jobs = int(_num(summary, prefix + "Jobs", 0) or 0)
+        return (f"Total for {label}: {jobs} jobs; {vals[0]} completed, {vals[1]} removed, "
+                f"{vals[2]} idle, {vals[3]} running, {vals[4]} held, {vals[5]} suspended")
+    parts = [line("query", "")]
+    my = summary.get("MyName")
+    if isinstance(my, str):
+        parts.append(line(my, "My"))
+    parts.append(line("all users", "Allusers"))
+    return " \n".join(parts) + "\n"
+
+
+def local_summary(ads) -> C.ClassAd:
+    """A summary ad computed from the ads themselves (``-userlog``)."""
+    s = C.ClassAd()
+    names = {1: "Idle", 2: "Running", 3: "Removed", 4: "Completed", 5: "Held", 7: "Suspended"}
+    counts = {v: 0 for v in names.values()}
+    for a in ads:
+        n = names.get(_num(a, "JobStatus"))
+        if n:
+            counts[n] += 1
+    s["Jobs"] = len(ads)
+    for k, v in counts.items():
+        s[k] = v
+        s["Allusers" + k] = v
+    s["AllusersJobs"] = len(ads)
+    return s
+
+
+def render(o: Options, ads: list, summary: Optional[C.ClassAd], title: str) -> str:
+    """The text condor_q prints for ``ads`` (job ClassAds)."""
+    if o.style == "long":
+        return "".join(format_long(a, o.attributes or None) for a in _sorted(ads))
+    if o.style == "json":
+        return format_json(_sorted(ads), o.attributes or None)
+    if o.style == "custom":
+        pm = o.custom
+        rows = [pm.render(a) for a in _sorted(ads)]
+        out = [pm.headings()] if pm.has_headings and rows else []
+        return "".join(out + [pm.display(r) for r in rows])
+    out = ["\n\n-- " + title + "\n"]
+    if o.totals:
+        return out[0] + (summary_lines(summary) if summary is not None else "")
+    view = {"batch": batch_view, "nobatch": nobatch_view, "hold": hold_view, "run": run_view}[o.view]
+    out += view(ads)
+    if o.view != "run" and summary is not None:
+        out.append("\n" + summary_lines(summary) + "\n")
+    return "".join(out)
+
+
+def _title(name: str, addr: str, when: Optional[int]) -> str:
+    if "?" in addr:  # summarize_sinful_for_display
+        addr = addr[:addr.index("?")] + "?..."
+    stamp = time.strftime(" @ %m/%d/%y %H:%M:%S", time.localtime(when or time.time()))
+    return f"Schedd: {name} : {addr}{stamp}"
+
+
+def config_errors_exit(fn):
+    """Decorator for tool entry points: a missing or broken configuration prints
+    ``Error: <reason>`` and exits 1 (as the HTCondor tools do) instead of a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kw):
+        try:
+            return fn(*args, **kw)
+        except ConfigError as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            return 1
+    return wrapper
+
+
+@config_errors_exit
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        o = parse_args(argv)
+    except UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    cfg = get_config()
+    constraint = build_constraint(o)
+    projection = list(o.attributes) if o.style in ("long", "json") and o.attributes else []
+    if o.style == "custom":
+        projection = []  # expressions may reference anything; fetch whole ads
+    if o.userlog:
+        try:
+            from pyhtc.userlog import job_ads_from_log
+            ads = [C.ClassAd(d) for d in job_ads_from_log(o.userlog)]
+        except OSError:
+            sys.stderr.write(f"\nCan't open user log: {o.userlog}\n")
+            return 1
+        if constraint:
+            ads = [a for a in ads if _matches(a, constraint)]
+        if o.limit >= 0:
+            ads = ads[:o.limit]
+        sys.stdout.write(render(o, ads, local_summary(ads), f"Userlog: {o.userlog}")
+                         if o.style == "table" else render(o, ads, None, ""))
+        return 0
+    try:
+        if o.global_:
+            schedds = [(a.get("MyAddress"), a.get("Name")) for a in
+                       CollectorClient(o.pool, cfg).query("Schedd", o.name and f'Name == "{o.name}"')]
+        elif o.name or o.pool:
+            ad = CollectorClient(o.pool, cfg).locate("schedd", o.name)
+            schedds = [(ad.get("MyAddress"), ad.get("Name") or o.name)]
+        else:
+            schedds = [(locate_daemon("schedd", config=cfg),
+                        cfg.param("SCHEDD_NAME") or _local_schedd_name(cfg))]
+    except (DaemonNotFound, OSError) as exc:
+        sys.stderr.write(f"Error: Can't find address of schedd{' ' + o.name if o.name else ''}\n"
+                         f"{exc}\n")
+        return 1
+    only_mine = (not o.allusers and not o.ids and not o.owners
+                 and cfg.param_boolean("CONDOR_Q_ONLY_MY_JOBS", True))
+    opts = 4 if only_mine else 0
+    if o.totals and o.style == "table":
+        opts |= 8
+    status = 0
+    for addr, name in schedds:
+        if not addr:
+            continue
+        status |= _show_schedd(o, addr, name, constraint, projection, opts)
+    return status
+
+
+def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts) -> int:
+    """Query one schedd and print its section; returns 0 or 1 (failure, after a message)."""
+    client = ScheddClient(addr)
+    summary: list = []
+    try:
+        wire = client.query(constraint, projection, o.limit, opts, True, summary, getpass.getuser(),
+                            with_auth=True)
+    except Exception as exc:  # transport, security and protocol failures
+        detail = f"CEDAR:6001:Failed to connect to {addr}" if isinstance(exc, ConnectionRefusedError) else str(exc)
+        sys.stderr.write(f"\n-- Failed to fetch ads from: {addr} : {name}\n{detail}\n")
+        return 1
+    ads = [to_classad(w) for w in wire]
+    sad = to_classad(summary[0]) if summary else None
+    when = _num(sad, "ServerTime") if sad is not None else None
+    if when is None and ads:
+        when = _num(ads[0], "ServerTime")
+    sys.stdout.write(render(o, ads, sad, _title(name, addr, when)))
+    return 0
+
+
+def _matches(ad: C.ClassAd, constraint: str) -> bool:
+    from pyhtc.tools.common import eval_text
+    try:
+        return eval_text(constraint, ad) is True
+    except Exception:
+        return False
+
+
+def _local_schedd_name(cfg) -> str:
+    """The local schedd's name: SCHEDD_NAME, else the full host name (``Name`` of its ad)."""
+    import socket
+    return cfg.param("FULL_HOSTNAME") or socket.getfqdn()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
