@@ -143,6 +143,7 @@ class Daemon:
         self.sinful = ""
         self.authorizer: Optional[Authorizer] = None
         self.commands: dict[int, tuple[str, Handler, str]] = {}
+        self.force_auth_commands: set[int] = set()
         self.start_time = int(time.time())
         self.instance_id = random.getrandbits(63)
         self.shutting_down: Optional[str] = None
@@ -197,10 +198,18 @@ class Daemon:
         self.log.dprintf(category, message)
 
     def register_command(self, command: int, name: str, handler: Handler,
-                         permission: str = "READ") -> None:
+                         permission: str = "READ", force_authentication: bool = False) -> None:
         """Serve ``command`` with ``async def handler(stream)``; only peers authorized at
-        ``permission`` (READ, WRITE, ADMINISTRATOR, DAEMON, NEGOTIATOR, ...) get through."""
+        ``permission`` (READ, WRITE, ADMINISTRATOR, DAEMON, NEGOTIATOR, ...) get through.
+
+        With ``force_authentication`` (HTCondor's flag for ACT_ON_JOBS, QMGMT_WRITE_CMD ...)
+        an unauthenticated peer is authenticated inside the command before the handler runs,
+        and authorization is decided on the identity that proves."""
         self.commands[int(command)] = (name, handler, permission.upper())
+        if force_authentication:
+            self.force_auth_commands.add(int(command))
+        else:
+            self.force_auth_commands.discard(int(command))
         if self.server is not None:
             self.server.handlers[int(command)] = self._wrap(int(command))
             self._apply_policy_overrides()
@@ -410,6 +419,14 @@ class Daemon:
             p.valid_commands = pol.valid_commands
 
     def _authorize(self, user: Optional[str], method: Optional[str], command: int, peer: str) -> bool:
+        if user is None and command in self.force_auth_commands:
+            return True  # decided after the command authenticates the peer (see _wrap)
+        return self.authorize(user, command, peer)
+
+    def authorize(self, user: Optional[str], command: int, peer: str) -> bool:
+        """Whether ``user`` (None = unauthenticated) at ``peer`` ("ip:port") may run
+        ``command``, by the command's permission level and the ALLOW/DENY lists; the
+        decision is logged under D_SECURITY."""
         entry = self.commands.get(command)
         perm = entry[2] if entry else "ALLOW"
         ip = peer.rsplit(":", 1)[0].strip("[]<>") if peer else ""
@@ -422,10 +439,17 @@ class Daemon:
     def _wrap(self, command: int) -> Handler:
         async def dispatch(stream) -> None:
             name, handler, perm = self.commands[command]
+            if command in self.force_auth_commands and getattr(stream.peer, "user", None) is None:
+                try:
+                    await stream.authenticate()
+                except (CedarError, OSError, asyncio.TimeoutError) as exc:
+                    self.dprintf(Category.ALWAYS, f"{name}: authentication of "
+                                 f"{stream.peer.address} failed: {exc}")
+                    return
             peer = stream.peer
             user = getattr(peer, "user", None)
             addr = getattr(peer, "address", "")
-            if not self._authorize(user, getattr(peer, "method", None), command, addr):
+            if not self.authorize(user, command, addr):
                 self.dprintf(Category.ALWAYS, f"DC_AUTHENTICATE: Command not authorized: {name} "
                              f"({command}) from {user or UNAUTHENTICATED} at {addr}")
                 return
@@ -453,7 +477,10 @@ class Daemon:
         for cmd, lvl in ((Command.DC_NOP_READ, "READ"), (Command.DC_NOP_WRITE, "WRITE"),
                          (Command.DC_NOP_NEGOTIATOR, "NEGOTIATOR"),
                          (Command.DC_NOP_ADMINISTRATOR, "ADMINISTRATOR"),
-                         (Command.DC_NOP_CONFIG, "CONFIG"), (Command.DC_NOP_DAEMON, "DAEMON")):
+                         (Command.DC_NOP_CONFIG, "CONFIG"), (Command.DC_NOP_DAEMON, "DAEMON"),
+                         (Command.DC_NOP_ADVERTISE_STARTD, "ADVERTISE_STARTD"),
+                         (Command.DC_NOP_ADVERTISE_SCHEDD, "ADVERTISE_SCHEDD"),
+                         (Command.DC_NOP_ADVERTISE_MASTER, "ADVERTISE_MASTER")):
             reg(cmd, cmd.name, self._cmd_nop, lvl)
         reg(Command.DC_QUERY_INSTANCE, "DC_QUERY_INSTANCE", self._cmd_query_instance, "READ")
         reg(Command.DC_CONFIG_VAL, "DC_CONFIG_VAL", self._cmd_config_val, "READ")
