@@ -95,6 +95,20 @@ class BlockingStream:
         """Read a wire ClassAd."""
         return get_ad(self._dec(), **kw)
 
+    def get_char(self) -> int:
+        """Read one byte (a CEDAR char)."""
+        return self._dec().get_char()
+
+    def peek_end_of_message(self) -> bool:
+        """True when the current incoming message has been read to its end (reads the next
+        message first if none is being read)."""
+        return not self._dec().remaining
+
+    def put_char(self, v: int) -> "BlockingStream":
+        """Append one byte (a CEDAR char, e.g. QMGMT SetAttribute flags)."""
+        self._enc().put_char(v)
+        return self
+
     def put_int(self, v: int) -> "BlockingStream":
         """Append an 8-byte integer to the outgoing message."""
         self._enc().put_int(v)
