@@ -26,10 +26,8 @@ from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon, send_co
 
 __all__ = ["on_main", "off_main", "restart_main", "reconfig_main", "main", "COMMAND_NUMBERS"]
 
-#: numbers from src/condor_includes/condor_commands.h where they differ from / are missing in
-#: pyhtc.cedar.commands (DAEMONS_ON is SCHED_VERS+55 there)
-DAEMONS_ON = 455
-DAEMON_OFF_PEACEFUL = 483
+DAEMONS_ON = int(Command.DAEMONS_ON)
+DAEMON_OFF_PEACEFUL = int(Command.DAEMON_OFF_PEACEFUL)
 
 #: command label (tool.cpp cmdToStr) -> number
 COMMAND_NUMBERS = {

@@ -47,14 +47,13 @@ __all__ = ["Master", "main", "DAEMON_NO_RESTART"]
 DAEMON_NO_RESTART = 99
 #: daemons stopped last in a graceful shutdown so the others can still reach them
 _LATE_STOPPERS = ("COLLECTOR", "SHARED_PORT")
-#: numbers from src/condor_includes/condor_commands.h: DC_QUERY_READY is DC_BASE+44,
-#: DAEMONS_ON is SCHED_VERS+55, DAEMON_OFF_PEACEFUL is SCHED_VERS+83 (htcondor2's
-#: DaemonCommand.DaemonsOn also sends 483, with no subsystem: see _cmd_daemon_off_peaceful)
-DC_QUERY_READY = 60044
-DAEMONS_ON = 455
-MASTER_OFF = 456
-MASTER_OFF_FAST = 462
-DAEMON_OFF_PEACEFUL = 483
+# htcondor2's DaemonCommand.DaemonsOn sends 483 (DAEMON_OFF_PEACEFUL) with no subsystem:
+# see _cmd_daemon_off_peaceful
+DC_QUERY_READY = int(Command.DC_QUERY_READY)
+DAEMONS_ON = int(Command.DAEMONS_ON)
+MASTER_OFF = int(Command.MASTER_OFF)
+MASTER_OFF_FAST = int(Command.MASTER_OFF_FAST)
+DAEMON_OFF_PEACEFUL = int(Command.DAEMON_OFF_PEACEFUL)
 
 
 def _status_text(status: int) -> tuple[str, int, bool]:
