@@ -8,7 +8,8 @@ Workloads (ads from ../shared/classad/ads/job.old and machine.old):
 * ``parse old (cold)`` / ``parse old (warm)`` — the job ad in old syntax (``condor_q -l``);
 * ``matchmaking``       — ``job.symmetricMatch(machine)`` plus both Rank evaluations;
 * ``queue parse``       — 10,000 procs of one cluster in old syntax differing in ProcId,
-  Args and Out, each parsed into an ad (a schedd reading its queue).
+  Args and Out, each parsed into an ad (a schedd reading its queue), caches cleared first;
+* ``queue parse new syntax`` — the same 10,000 ads in new syntax.
 
 Prints seconds per operation for each library and the speed ratio classad2_time /
 pyhtc_time (> 1 means pyhtc is faster). Run: ``TZ=UTC python benchmarks/classad_bench.py``.
@@ -131,6 +132,18 @@ def main():
         for t in texts:
             C.parseOne(t, C.ParserType.Old)
     bench("queue parse (10k procs)", py_queue, c_queue if C is not None else None)
+
+    new_texts = [repr(P.parseOne(t, P.ParserType.Old)) for t in texts]
+
+    def py_queue_new():
+        _clear_caches()
+        for t in new_texts:
+            P.ClassAd(t)
+
+    def c_queue_new():
+        for t in new_texts:
+            C.ClassAd(t)
+    bench("queue parse new syntax", py_queue_new, c_queue_new if C is not None else None)
 
     print(f"{'workload':26} {'pyhtc s/op':>12} {'classad2 s/op':>14} {'ratio':>7}")
     for name, tp, tc in rows:

@@ -117,6 +117,40 @@ case("eval reltime")(lambda M: M.ExprTree("relTime(5)").eval())
 case("iter order")(lambda M: list(iter(M.ClassAd("[bb=1; a=2; C=3; Aa=4]"))))
 case("clear")(lambda M: (lambda a: (a.clear(), repr(a)))(M.ClassAd("[a=1]")))
 case("cycle")(lambda M: M.ClassAd("[a = b + 1; b = a + 1]").eval("a"))
+FLAT_AD = '[a = 1; b = c; d = a + 2; s = "x"; l = {a, q}; r = [z = 1]; u = undefined; t = true]'
+for _e in ["a + b + d + 2*3", "a + 2", "(b + a) && x", "x && true", "false && x", "x || true",
+           "a * x * 3 + 4", "x - a", "b == 1", "ifThenElse(a, x, 3)", 'strcat(s, "y")',
+           "strcat(s, x)", "a ? x : 2", "x ? 1 : 2", "{a, x}", "l", "r", "r.z", "u", "t && x",
+           "-x", "(a)", "(x)", "x[a]", "x ?: a", "MY.a + 1", "TARGET.a", ".a",
+           "x + 1 + y + 2", "(x + 1) * 2", "x * 2 + 3 * y"]:
+    CASES[f"flatten[{_e}]"] = (lambda e: lambda M: M.ClassAd(FLAT_AD).flatten(M.ExprTree(e)))(_e)
+case("parseOne empty")(lambda M: M.parseOne(""))
+case("parseAds empty")(lambda M: list(M.parseAds("")))
+case("parseNext empty")(lambda M: M.parseNext(""))
+case("ClassAd empty text")(lambda M: M.ClassAd(""))
+case("ClassAd int")(lambda M: M.ClassAd(5))
+case("ExprTree empty text")(lambda M: M.ExprTree(""))
+case("ExprTree list")(lambda M: M.ExprTree([1, 2]))
+case("eval non-string key")(lambda M: M.ClassAd("[a=1]").eval(5))
+case("lookup non-string key")(lambda M: M.ClassAd("[a=1]").lookup(5))
+case("getitem non-string key")(lambda M: M.ClassAd("[a=1]")[5])
+case("contains non-string key")(lambda M: 5 in M.ClassAd("[a=1]"))
+case("externalRefs of a string")(lambda M: M.ClassAd("[a=1]").externalRefs("b + a"))
+case("matches non-ad")(lambda M: M.ClassAd("[a=1]").matches(5))
+case("parseAds stops at bad text")(lambda M: [repr(a) for a in M.parseAds("[a=1]\n[b=")])
+case("parseAds stops at junk")(lambda M: [repr(a) for a in M.parseAds("[a=1] junk")])
+case("eval with target")(lambda M: M.ExprTree("TARGET.x").eval(M.ClassAd("[a=1]"),
+                                                               M.ClassAd("[x=2]")))
+case("simplify target only")(lambda M: M.ExprTree("TARGET.x + a").simplify(
+    None, M.ClassAd("[x=2]")))
+case("nested ad eval")(lambda M: M.ClassAd("[a=1; n=[b=a]]").eval("n").eval("b"))
+case("ad eq non-ad")(lambda M: M.ClassAd("[a=1]") == 5)
+case("printJson empty")(lambda M: M.ClassAd().printJson())
+case("printOld empty")(lambda M: M.ClassAd().printOld())
+case("reltime print")(lambda M: M.ExprTree("relTime(-90061.5)").simplify())
+case("abstime zone")(lambda M: M.ExprTree('absTime("2024-01-01T00:00:00+05:45")').simplify())
+case("match ad root")(lambda M: M.ExprTree("root").simplify(M.ClassAd("[a=1]"),
+                                                            M.ClassAd("[b=2]")))
 
 
 def _outcome(fn, mod):

@@ -13,7 +13,9 @@ from .functions import REGISTRY, Builtin
 from .lexer import tokenize
 from .oldsyntax import parse_old_lines
 from .parser import parse_expr, parse_record
+from .nodes import ListExpr, Literal, RelTimeLiteral
 from .pyvalue import from_python, to_python
+from .values import AbsTime
 from .unparse import quote_string
 
 __all__ = ["ParserType", "Parser", "parseOne", "parseNext", "parseAds", "quote", "unquote",
@@ -118,8 +120,9 @@ def _iter_ads(text: str, parser):
             try:
                 attrs, pos = parse_record(text, pos)
             except ClassAdParseError as e:
+                # classad2 ends the stream at text that does not parse (see lastError())
                 _set_error(str(e))
-                raise
+                return
             yield ClassAd._view(attrs, None)
     elif parser == ParserType.Old:
         # only "\n" ends a line (a "\r" before it is dropped), as in HTCondor
@@ -193,11 +196,11 @@ def parseAds(input, parser=ParserType.Auto):
 
 def parseNext(input, parser=ParserType.Auto) -> ClassAd:
     """The next ad of ``input``. For a file, the file position moves past that ad (old
-    syntax: past the blank line ending it). StopIteration when no ad is left."""
+    syntax: past the blank line ending it). None when no ad is left (as classad2)."""
     if isinstance(input, str):
         for ad in _iter_ads(input, parser):
             return ad
-        raise StopIteration
+        return None
     if not hasattr(input, "read"):
         raise TypeError("parseNext() input must be a string or a file")
     ptype = ParserType(parser)
@@ -222,7 +225,7 @@ def parseNext(input, parser=ParserType.Auto) -> ClassAd:
                 continue
             block.append(line.rstrip("\n"))
         if not block:
-            raise StopIteration
+            return None
         ad = ClassAd()
         parse_old_lines(block, ad._attrs)
         return ad
@@ -230,7 +233,7 @@ def parseNext(input, parser=ParserType.Auto) -> ClassAd:
     ads = _iter_ads(rest, ptype)
     for ad in ads:
         return ad
-    raise StopIteration
+    return None
 
 
 def parseOne(input, parser=ParserType.Auto) -> ClassAd:
@@ -239,8 +242,27 @@ def parseOne(input, parser=ParserType.Auto) -> ClassAd:
     text = _read_all(input)
     out = ClassAd()
     for ad in _iter_ads(text, parser):
-        for low, ent in ad._attrs.items():
-            prev = out._attrs.get(low)
-            out._attrs[low] = (prev[0] if prev else ent[0], ent[1])
-    out._order = None
+        # classad2 merges through Python values (ad.update): literals are converted to
+        # Python and back, so a relTime("...") literal becomes a real and an absTime is
+        # shown in UTC, while other expressions stay as they are
+        for low, (name, node) in ad._attrs.items():
+            out._set_node(name, _through_python(node))
     return out
+
+
+def _through_python(node):
+    """``from_python(node_to_python(node))`` without the round trip for the nodes it does
+    not change (everything but relTime/absTime literals, also inside literal lists)."""
+    t = type(node)
+    if t is RelTimeLiteral:
+        return Literal(node.secs)
+    if t is Literal:
+        v = node.value
+        if type(v) is AbsTime and v.offset != 0:
+            return Literal(AbsTime(v.secs, 0))
+        return node
+    if t is ListExpr:
+        items = tuple(_through_python(n) for n in node.items)
+        if any(a is not b for a, b in zip(items, node.items)):
+            return ListExpr(items)
+    return node

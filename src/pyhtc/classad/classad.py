@@ -7,17 +7,16 @@ printing order is by name length, then case-insensitively (HTCondor 25 ``ClassAd
 """
 from __future__ import annotations
 
-import datetime
 from collections.abc import MutableMapping
 
 from . import nodes
-from .errors import ClassAdException, ClassAdParseError, EvalFailure
-from .nodes import Ctx, ListExpr, Literal, RecordExpr, RelTimeLiteral, eval_entry
+from .errors import ClassAdException, EvalFailure
+from .nodes import Ctx, Literal, eval_entry
 from .parser import parse_expr, parse_record
 from .printing import json_ad, pretty_ad
 from .unparse import quote_name, unparse_node
-from .values import ERROR, UNDEFINED, AbsTime, ListValue, RelTime
-from .pyvalue import Value, to_python, from_python, node_to_python
+from .values import ERROR, UNDEFINED
+from .pyvalue import to_python, from_python, node_to_python
 
 __all__ = ["ClassAd", "ExprTree", "evaluate_node"]
 
@@ -98,7 +97,7 @@ class ClassAd(MutableMapping):
 
     # -- MutableMapping
     def __getitem__(self, key):
-        ent = self._attrs.get(key.lower()) if isinstance(key, str) else None
+        ent = self._attrs.get(_key(key))
         if ent is None:
             raise KeyError(key)
         return node_to_python(ent[1], self)
@@ -122,7 +121,7 @@ class ClassAd(MutableMapping):
         return len(self._attrs)
 
     def __contains__(self, key):
-        return isinstance(key, str) and key.lower() in self._attrs
+        return _key(key) in self._attrs
 
     def keys(self):
         return [name for name, _ in self._items()]
@@ -134,14 +133,14 @@ class ClassAd(MutableMapping):
     # -- ClassAd methods
     def lookup(self, attr: str) -> "ExprTree":
         """The expression of ``attr`` as an ExprTree (KeyError if absent)."""
-        ent = self._attrs.get(attr.lower())
+        ent = self._attrs.get(_key(attr))
         if ent is None:
             raise KeyError(attr)
         return ExprTree._wrap(ent[1], self)
 
     def eval(self, attr: str):
         """Evaluate attribute ``attr`` in this ad; the Python value (KeyError if absent)."""
-        ent = self._attrs.get(attr.lower())
+        ent = self._attrs.get(_key(attr))
         if ent is None:
             raise KeyError(attr)
         ctx = Ctx(self)
@@ -166,10 +165,12 @@ class ClassAd(MutableMapping):
 
     def matches(self, ad: "ClassAd") -> bool:
         """True if ``ad``'s Requirements hold with MY=ad, TARGET=self (classad2 semantics)."""
+        _need_ad(ad)
         return _req_ok(ad._eval_attr_value("Requirements", self))
 
     def symmetricMatch(self, ad: "ClassAd") -> bool:
         """Both ads' Requirements evaluate to true / a non-zero number against each other."""
+        _need_ad(ad)
         return (_req_ok(self._eval_attr_value("Requirements", ad))
                 and _req_ok(ad._eval_attr_value("Requirements", self)))
 
@@ -183,11 +184,19 @@ class ClassAd(MutableMapping):
         from .refs import references
         return references(_node_of(expr), self, external=False)
 
-    def flatten(self, expr) -> "ExprTree":
-        """Partially evaluate ``expr`` in this ad: references to defined attributes are
-        replaced by their values; undefined references stay symbolic."""
+    def flatten(self, expr):
+        """Partially evaluate ``expr`` in this ad (classad2 ClassAd.flatten): references to
+        attributes whose values are known are replaced by them, constants are folded.
+        Returns an ExprTree, or the Python value when everything is known."""
+        from .nodes import Node
         from .refs import flatten
-        return ExprTree._wrap(flatten(_node_of(expr), self), None)
+        try:
+            r = flatten(_node_of(expr), self)
+        except EvalFailure:
+            raise ClassAdException("failed to flatten expression") from None
+        if isinstance(r, Node):
+            return ExprTree._wrap(r, None)
+        return to_python(r)
 
     def printOld(self) -> str:
         """Old-syntax text: one ``Name = expr`` line per attribute."""
@@ -270,9 +279,18 @@ def _req_ok(v) -> bool:
 def _node_of(expr):
     if isinstance(expr, ExprTree):
         return expr._node
-    if isinstance(expr, str):
-        return parse_expr(expr)
-    return from_python(expr)
+    raise TypeError("expr must be an ExprTree")
+
+
+def _key(key) -> str:
+    if not isinstance(key, str):
+        raise TypeError("ClassAd keys are strings")
+    return key.lower()
+
+
+def _need_ad(ad) -> None:
+    if not isinstance(ad, ClassAd):
+        raise TypeError("ad must be a ClassAd")
 
 
 class ExprTree:
@@ -295,8 +313,11 @@ class ExprTree:
             self._scope = expr._scope
         elif isinstance(expr, str):
             self._node = parse_expr(expr)
-        else:
+        elif isinstance(expr, (bool, int, float)):
             self._node = from_python(expr)
+        else:
+            raise ClassAdException(
+                f"Unable to convert {type(expr).__name__} to a ClassAd expression")
 
     @classmethod
     def _wrap(cls, node, scope):
@@ -346,6 +367,3 @@ class ExprTree:
 
 
 nodes.ClassAdType = ClassAd
-
-_unused = (ClassAdParseError, AbsTime, ListValue, RelTime, ListExpr, RecordExpr, RelTimeLiteral,
-           datetime)

@@ -85,7 +85,86 @@ _TOKEN = re.compile(r"""
 """, re.S | re.X | re.A)
 
 
+# The same tokens with the blanks before each token absorbed (fewer matches); used when the
+# text has no comment.
+_TOKEN_NOWS = re.compile(r"""[ \t\n\r\f\v]*(?:
+ (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+|(?P<real>(?:\d+\.\d+|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)
+|(?P<int>\d+)
+|(?P<op>>>>|=\?=|=!=|\?:|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%!~&|^<>=()\[\]{},;.?:])
+|(?P<str>"(?:[^"\\]|\\.)*")
+|(?P<qname>'(?:[^'\\]|\\.)*')
+)""", re.S | re.X | re.A)
+_TRAILING_WS = re.compile(r"[ \t\n\r\f\v]*")
+
+
 def _scan(text: str, toks: list) -> None:
+    if "/*" in text:
+        return _scan_with_comments(text, toks)
+    append = toks.append
+    n = len(text)
+    keywords = _KEYWORDS
+    pos = 0
+    for m in _TOKEN_NOWS.finditer(text):
+        kind = m.lastgroup
+        start = m.start(kind)
+        if m.start() != pos:
+            break
+        pos = m.end()
+        if kind == "name":
+            word = m.group(kind)
+            low = word.lower()
+            if low in keywords:
+                append(("kw", low, start, pos))
+            else:
+                append(("name", word, start, pos))
+        elif kind == "op":
+            op = m.group(kind)
+            if op == "/" and (text.startswith("*", pos) or text.startswith("/", pos)):
+                if text.startswith("*", pos):
+                    raise ClassAdParseError("unterminated comment", text, start)
+                raise ClassAdParseError("'//' is not allowed (no line comments)", text, start)
+            append(("op", op, start, pos))
+        elif kind == "int":
+            s = m.group(kind)
+            if len(s) > 1 and s[0] == "0":
+                raise ClassAdParseError("octal-looking integer literal is not allowed", text, start)
+            if pos < n and text[pos] == ".":
+                raise ClassAdParseError("malformed real literal", text, start)
+            if s == "0" and pos < n and text[pos] in "xX":
+                raise ClassAdParseError("hexadecimal literals are not allowed", text, start)
+            append(("int", int(s), start, pos))
+        elif kind == "real":
+            append(("real", float(m.group(kind)), start, pos))
+        elif kind == "str":
+            v = decode_escapes(text[start + 1:pos - 1])
+            if v is None:
+                raise ClassAdParseError("string literal contains a NUL character", text, start)
+            append(("str", v, start, pos))
+        else:  # qname
+            v = decode_escapes(text[start + 1:pos - 1])
+            if v is None:
+                raise ClassAdParseError("attribute name contains a NUL character", text, start)
+            append(("qname", v, start, pos))
+    pos = _TRAILING_WS.match(text, pos).end()
+    _finish(text, toks, pos)
+
+
+def _finish(text: str, toks: list, pos: int) -> None:
+    n = len(text)
+    if pos < n:
+        c = text[pos]
+        if c == '"':
+            raise ClassAdParseError("unterminated string literal", text, pos)
+        if c == "'":
+            raise ClassAdParseError("unterminated quoted attribute name", text, pos)
+        if text.startswith("/*", pos):
+            raise ClassAdParseError("unterminated comment", text, pos)
+        raise ClassAdParseError(f"unexpected character {c!r}", text, pos)
+    toks.append(("eof", None, n, n))
+
+
+def _scan_with_comments(text: str, toks: list) -> None:
     append = toks.append
     n = len(text)
     scanner = _TOKEN.scanner(text)
@@ -108,13 +187,21 @@ def _scan(text: str, toks: list) -> None:
             else:
                 append(("name", word, start, pos))
         elif kind == "op":
-            append(("op", m.group(), start, pos))
+            op = m.group()
+            if op == "/" and text.startswith("*", pos):
+                raise ClassAdParseError("unterminated comment", text, start)
+            if op == "/" and text.startswith("/", pos):
+                # lexer.cpp: "//" comments do not exist in ClassAds; it is a token error
+                raise ClassAdParseError("'//' is not allowed (no line comments)", text, start)
+            append(("op", op, start, pos))
         elif kind == "int":
             s = m.group()
             if len(s) > 1 and s[0] == "0":
                 raise ClassAdParseError("octal-looking integer literal is not allowed", text, start)
             if pos < n and text[pos] == ".":
                 raise ClassAdParseError("malformed real literal", text, start)
+            if s == "0" and pos < n and text[pos] in "xX":
+                raise ClassAdParseError("hexadecimal literals are not allowed", text, start)
             append(("int", int(s), start, pos))
         elif kind == "real":
             append(("real", float(m.group()), start, pos))
@@ -128,13 +215,4 @@ def _scan(text: str, toks: list) -> None:
             if v is None:
                 raise ClassAdParseError("attribute name contains a NUL character", text, start)
             append(("qname", v, start, pos))
-    if pos < n:
-        c = text[pos]
-        if c == '"':
-            raise ClassAdParseError("unterminated string literal", text, pos)
-        if c == "'":
-            raise ClassAdParseError("unterminated quoted attribute name", text, pos)
-        if text.startswith("/*", pos):
-            raise ClassAdParseError("unterminated comment", text, pos)
-        raise ClassAdParseError(f"unexpected character {c!r}", text, pos)
-    append(("eof", None, n, n))
+    _finish(text, toks, pos)

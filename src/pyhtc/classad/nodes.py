@@ -21,8 +21,8 @@ import operator as _operator
 from . import ops
 from .errors import EvalFailure
 from .functions import REGISTRY
-from .unparse import format_real, quote_name, quote_string, value_to
-from .values import ERROR, UNDEFINED, AbsTime, ListValue, RelTime
+from .unparse import quote_name, value_to
+from .values import ERROR, UNDEFINED, ListValue, RelTime
 
 _INT_FAST = {"<": _operator.lt, "<=": _operator.le, ">": _operator.gt, ">=": _operator.ge,
              "==": _operator.eq, "!=": _operator.ne}
@@ -765,6 +765,30 @@ def _to_value(r):
     return r
 
 
+def _inline_if_then_else(generic, low, evs):
+    """ifThenElse(c, a, b) evaluated without the call overhead while the registered
+    built-in is the core one (fn_core.py); a user-registered replacement takes over."""
+    cev, aev, bev = evs
+    to_bool = ops.to_bool
+
+    def ev(ctx):
+        b = REGISTRY.get(low)
+        if b is None or not getattr(b.impl, "_core_if_then_else", False):
+            return generic(ctx)
+        c = cev(ctx)
+        if c is True:
+            return aev(ctx)
+        if c is False:
+            return bev(ctx)
+        c = to_bool(c)
+        if c is True:
+            return aev(ctx)
+        if c is False:
+            return bev(ctx)
+        return c
+    return ev
+
+
 class Call(Node):
     """A function call; the built-in is looked up by name at evaluation time (so functions
     registered later are found); an unknown name or wrong argument count is ERROR."""
@@ -805,6 +829,8 @@ class Call(Node):
             if r is None:
                 return ERROR
             return r
+        if low == "ifthenelse" and nargs == 3:
+            ev = _inline_if_then_else(ev, low, evs)
         self.ev = ev
 
     def children(self):

@@ -4,15 +4,14 @@ Rules (src/condor_utils/compat_classad.cpp ``SplitLongFormAttrValue`` and
 ``ConvertEscapingOldToNew``): leading blanks are skipped; lines starting with ``#`` and
 blank lines are ignored; the name is everything before the first ``=`` (trailing blanks
 removed); in the value a backslash is literal except in ``\\"`` not at the end of the line;
-the value is then parsed as a new-syntax expression. The first line that is not
-``Name = expr`` or whose expression does not parse ends the ad (the attributes read so far
-are kept, as classad2's ``parseOne(..., ParserType.Old)`` does). A ``relTime("...")``
-literal is stored as the real it evaluates to.
+the value is then read as the longest new-syntax expression at its start (what follows is
+ignored). The first line that is not ``Name = expr`` or whose value does not parse ends the
+ad (the attributes read so far are kept, as classad2 does).
 """
 from __future__ import annotations
 
 from .errors import ClassAdParseError
-from .nodes import Literal, RelTimeLiteral
+
 import re
 
 from .parser import parse_expr, parse_prefix
@@ -52,8 +51,7 @@ def parse_old_value(rhs: str):
                 raise ClassAdParseError("re-read without joining strings", text, 0)
         except ClassAdParseError:
             node = parse_prefix(text)
-        if type(node) is RelTimeLiteral:
-            node = Literal(node.secs)
+
         if len(_VALUE_CACHE) > 200_000:
             _VALUE_CACHE.clear()
         _VALUE_CACHE[rhs] = node

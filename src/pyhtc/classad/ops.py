@@ -61,12 +61,17 @@ def c_int32(x) -> int:
 
 
 def make_reltime(x) -> RelTime:
-    """A relTime value as HTCondor stores it: whole seconds in a C ``int``
-    (value.cpp SetRelativeTimeValue)."""
+    """A relTime value from a number as ``relTime(x)`` makes it (fnCall.cpp convTime): an
+    integer is read into a C ``int`` first; a real is kept as it is."""
+    if type(x) is float:
+        return RelTime(x)
     return RelTime(float(c_int32(x)))
 
 
-_rt = make_reltime
+def _rt(x) -> RelTime:
+    # value.cpp SetRelativeTimeValue(double) keeps the double; it is cut to a C int only
+    # when the value is turned into a literal for printing (see unparse.value_to)
+    return RelTime(float(x))
 
 
 def _time_arith(op: str, a, b):
@@ -87,14 +92,16 @@ def _time_arith(op: str, a, b):
         if ta is RelTime and tb is RelTime:
             return _rt(a.secs - b.secs)
     elif op in ("*", "/"):
-        if ta is RelTime and (tb is int or tb is float or tb is bool):
+        if ta is RelTime and (tb is int or tb is float):
             if op == "*":
                 return _rt(a.secs * b)
-            if b == 0:
-                return _rt(math.nan)
+            if b == 0:  # IEEE double division
+                x = a.secs
+                return _rt(math.nan if x == 0 or x != x else
+                           math.copysign(math.inf, x) * math.copysign(1.0, b))
             return _rt(a.secs / b)
         if tb is RelTime and op == "*":
-            if ta is int or ta is bool:
+            if ta is int:
                 return _rt(a * b.secs)
             if ta is float:
                 return _rt(a * b.secs)
@@ -323,7 +330,12 @@ def shl(a, b):
 def shr(a, b):
     """``a >> b`` (arithmetic, count mod 64)."""
     bad = _ints(a, b)
-    return (a >> (b & 63)) if bad is None else bad
+    if bad is not None:
+        return bad
+    if a >= 0:
+        return a >> (b & 63)  # the C shift count is taken mod 64
+    # operators.cpp shifts a negative number one bit at a time, min(64, b) times
+    return a >> min(64, b) if b > 0 else a
 
 
 def ushr(a, b):

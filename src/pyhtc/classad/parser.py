@@ -348,15 +348,17 @@ _RESERVED_NAMES = {"true", "false", "undefined", "error", "is", "isnt"}
 
 # One attribute definition of a new-syntax ad, values allowed two levels of [ ] / { }
 # nesting (deeper nesting or quoted names inside values go through the full parser).
-_STR_RE = r'"(?:[^"\\]|\\.)*"'
-_IN_RE = r"""(?:[^"'\[\]{}/]|%s|/(?!\*))""" % _STR_RE
-_L1_RE = r"""(?:\[%s*\]|\{%s*\})""" % (_IN_RE, _IN_RE)
-_L2_RE = r"""(?:\[(?:%s|%s)*\]|\{(?:%s|%s)*\})""" % (_IN_RE, _L1_RE, _IN_RE, _L1_RE)
-_VAL_RE = r"""(?:(?:[^"'\[\]{};/]|%s|/(?!\*))|%s)*""" % (_STR_RE, _L2_RE)
-_ATTR_DEF = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)(%s)((?:;\s*)*)"""
-                       % _VAL_RE, re.A | re.S)
+_STR_RE = r'"(?:[^"\\]++|\\.)*+"'
+_IN_RE = r"""(?:[^"'\[\]{}/]++|%s|/(?!\*))""" % _STR_RE
+_L1_RE = r"""(?:\[%s*+\]|\{%s*+\})""" % (_IN_RE, _IN_RE)
+_L2_RE = r"""(?:\[(?:%s|%s)*+\]|\{(?:%s|%s)*+\})""" % (_IN_RE, _L1_RE, _IN_RE, _L1_RE)
+_VAL_RE = r"""(?:[^"'\[\]{};/]++|%s|/(?!\*)|%s)*+""" % (_STR_RE, _L2_RE)
 _OPEN = re.compile(r"\s*\[\s*")
 _CLOSE = re.compile(r"\s*\]")
+
+
+_ATTR_ALL = re.compile(r"""(\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)(%s)((?:;\s*)*))"""
+                       % _VAL_RE, re.A | re.S)
 
 
 def _split_record(text: str, pos: int):
@@ -369,11 +371,12 @@ def _split_record(text: str, pos: int):
     attrs: dict = {}
     intern = _INTERN
     reserved = _RESERVED_NAMES
-    for m in _ATTR_DEF.finditer(text, p):
+    # finditer is lazy: text after this record (a stream of ads) is not scanned
+    for m in _ATTR_ALL.finditer(text, p):
         if m.start() != p:
-            return None
-        name, qname, value, sep = m.groups()
-        value = value.strip()
+            return None  # unmatched text in between: let the full parser report it
+        p = m.end()
+        whole, name, qname, value, sep = m.groups()
         if name:
             low = name.lower()
             if low in reserved:
@@ -381,18 +384,17 @@ def _split_record(text: str, pos: int):
         else:
             name = qname
             low = name.lower()
+        value = value.strip()
         node = intern.get(value)
         if node is None:
             try:
                 node = parse_expr(value)
             except ClassAdParseError:
                 return None
-        prev = attrs.get(low)
-        if prev is None:
-            attrs[low] = (name, node)
+        if low in attrs:
+            attrs[low] = (attrs[low][0], node)
         else:
-            attrs[low] = (prev[0], node)
-        p = m.end()
+            attrs[low] = (name, node)
         if not sep:
             break
     m = _CLOSE.match(text, p)
@@ -448,6 +450,21 @@ def _add_attr(attrs: dict, name: str, text: str, a: int, b: int) -> bool:
 intern_expr = parse_expr
 
 
+def _record_end(text: str, pos: int) -> int:
+    """Offset just past the ']' closing the record that starts at/after ``pos`` (bracket
+    matching over strings and comments), or len(text) when it does not close."""
+    depth = 0
+    for c in _CHUNK.finditer(text, pos):
+        ch = c.group()[0]
+        if ch == "[" or ch == "{" or ch == "(":
+            depth += 1
+        elif ch == "]" or ch == "}" or ch == ")":
+            depth -= 1
+            if depth <= 0:
+                return c.end() if ch == "]" and depth == 0 else len(text)
+    return len(text)
+
+
 def parse_record(text: str, pos: int = 0):
     """Parse one ``[ ... ]`` record starting at or after character ``pos``.
 
@@ -457,7 +474,7 @@ def parse_record(text: str, pos: int = 0):
     fast = _split_record(text, pos)
     if fast is not None:
         return fast
-    sub = text[pos:] if pos else text
+    sub = text[pos:_record_end(text, pos)]
     p = Parser(sub)
     t = p.next()
     if t[0] != "op" or t[1] != "[":

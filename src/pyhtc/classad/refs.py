@@ -9,8 +9,9 @@
 """
 from __future__ import annotations
 
+from . import ops
 from .nodes import (AttrRef, Binary, Call, Ctx, Elvis, ListExpr, Literal, Logical, Paren,
-                    RecordExpr, Subscript, Ternary, Unary, eval_entry)
+                    RecordExpr, RelTimeLiteral, Subscript, Ternary, Unary)
 from .errors import EvalFailure
 from .values import ERROR, UNDEFINED, ListValue
 
@@ -87,60 +88,208 @@ def references(node, ad, external: bool) -> list:
     return sorted(out, key=str.lower)
 
 
+_ASSOC = {"+", "*", "&&", "||", "&", "|", "^"}
+
+
+def _lit(v):
+    return Literal(v)
+
+
+def _make(op, a, b):
+    if op in ("&&", "||"):
+        return Logical(op, a, b)
+    return Binary(op, a, b)
+
+
+def _apply(op, a, b):
+    """Value of ``a op b`` for already-known operand values."""
+    return _make(op, _lit(a), _lit(b)).ev(None)
+
+
 def flatten(node, ad):
-    """A new node: ``node`` with defined attribute references replaced by literal values."""
+    """Partial evaluation of ``node`` in ``ad`` (classad.cpp Flatten / operators.cpp
+    ``_Flatten`` and ``combine``): returns a value (fully known) or a new node.
+
+    References to attributes whose expressions flatten to values are replaced by those
+    values; unknown references stay; constants of associative operators (+ * && || & | ^)
+    are folded together and put first ("a + b + 2 * 3" with a = 1 gives "7 + b").
+    """
     ctx = Ctx(ad)
+    val, tree = _fl(ctx, node, False)[:2]
+    return val if tree is None else tree
 
-    def value_node(v):
-        if v is UNDEFINED or v is ERROR or type(v) is ListValue or hasattr(v, "_attrs"):
-            return None
-        return Literal(v)
 
-    def fl(n):
-        t = type(n)
-        if t is Literal:
-            return n
-        if t is AttrRef:
-            if n.base is None and not n.absolute and ad is not None:
-                ent = ad._attrs.get(n.low)
-                if ent is not None:
-                    try:
-                        v = eval_entry(ctx, ad, ent)
-                    except (RecursionError, EvalFailure):
-                        v = ERROR
-                    ln = value_node(v)
-                    if ln is not None:
-                        return ln
-                    inner = fl(ent[1])
-                    return inner if type(inner) is Literal else n
-            return n
-        if t is Binary or t is Logical:
-            a, b = fl(n.left), fl(n.right)
-            new = t(n.op, a, b)
-        elif t is Unary:
-            new = Unary(n.op, fl(n.operand))
-        elif t is Paren:
-            inner = fl(n.inner)
-            if type(inner) is Literal:
-                return inner
-            return Paren(inner)
-        elif t is Ternary:
-            new = Ternary(fl(n.cond), fl(n.then), fl(n.other))
-        elif t is Elvis:
-            new = Elvis(fl(n.left), fl(n.right))
-        elif t is Subscript:
-            new = Subscript(fl(n.base), fl(n.index))
-        elif t is Call:
-            new = Call(n.name, tuple(fl(a) for a in n.args))
-        elif t is ListExpr:
-            return ListExpr(tuple(fl(a) for a in n.items))
-        else:
-            return n
-        if all(type(c) is Literal for c in new.children()):
-            v = new.ev(ctx)
-            ln = value_node(v)
-            if ln is not None or v is ERROR:
-                return ln if ln is not None else Literal(ERROR)
-        return new
+def _fl(ctx, n, want_op):
+    """(value, tree, op): tree None when the value is known; op is the associative
+    operator still to apply between value and tree (None when none)."""
+    t = type(n)
+    if t is Literal:
+        return n.value, None, None
+    if t is RelTimeLiteral:
+        return n.ev(ctx), None, None
+    if t is AttrRef:
+        return _fl_ref(ctx, n)
+    if t is ListExpr:
+        items = []
+        for c in n.items:
+            v, tr, _ = _fl(ctx, c, False)
+            items.append(_lit(v) if tr is None else tr)
+        return UNDEFINED, ListExpr(tuple(items)), None
+    if t is RecordExpr:
+        # classad.cpp _Flatten: each attribute flattened with the record as current ad
+        from .nodes import ClassAdType
+        view = ClassAdType._view(n.attrs, ctx.scope)
+        saved = ctx.scope
+        ctx.scope = view
+        attrs = {}
+        try:
+            for low, (name, node) in n.attrs.items():
+                v, tr, _ = _fl(ctx, node, False)
+                attrs[low] = (name, _lit(v) if tr is None else tr)
+        finally:
+            ctx.scope = saved
+        return UNDEFINED, RecordExpr(attrs), None
+    if t is Call:
+        args = []
+        fold = True
+        for a in n.args:
+            v, tr, _ = _fl(ctx, a, False)
+            if tr is None:
+                args.append(_lit(v))
+            else:
+                args.append(tr)
+                fold = False
+        call = Call(n.name, tuple(args))
+        if fold:
+            return call.ev(ctx), None, None
+        return UNDEFINED, call, None
+    if t is Paren:
+        v, tr, _ = _fl(ctx, n.inner, False)
+        return (v, None, None) if tr is None else (UNDEFINED, Paren(tr), None)
+    if t is Unary:
+        v, tr, _ = _fl(ctx, n.operand, False)
+        if tr is None:
+            return Unary(n.op, _lit(v)).ev(ctx), None, None
+        return UNDEFINED, Unary(n.op, tr), None
+    if t is Ternary:
+        v, tr, _ = _fl(ctx, n.cond, False)
+        if tr is None and v is not UNDEFINED:
+            b = ops.to_bool(v)
+            if type(b) is not bool:
+                return ERROR, None, None
+            return _fl(ctx, n.then if b else n.other, False)
+        parts = [tr if tr is not None else _lit(v)]
+        for c in (n.then, n.other):
+            cv, ct, _ = _fl(ctx, c, False)
+            parts.append(ct if ct is not None else _lit(cv))
+        return UNDEFINED, Ternary(*parts), None
+    if t is Elvis or t is Subscript:
+        a, b = (n.left, n.right) if t is Elvis else (n.base, n.index)
+        v1, t1, _ = _fl(ctx, a, False)
+        v2, t2, _ = _fl(ctx, b, False)
+        if t1 is None and t2 is None:
+            return t(_lit(v1), _lit(v2)).ev(ctx), None, None
+        return UNDEFINED, t(t1 or _lit(v1), t2 or _lit(v2)), None
+    # binary operators
+    op = n.op
+    if op not in _ASSOC:
+        v1, t1, _ = _fl(ctx, n.left, False)
+        v2, t2, _ = _fl(ctx, n.right, False)
+        if t1 is None and t2 is None:
+            return _apply(op, v1, v2), None, None
+        return UNDEFINED, _make(op, t1 or _lit(v1), t2 or _lit(v2)), None
+    v1, t1, o1 = _fl(ctx, n.left, True)
+    v2, t2, o2 = _fl(ctx, n.right, True)
+    new_op, val, tree = _combine(op, v1, t1, o1, v2, t2, o2)
+    if not want_op and new_op is not None:
+        return UNDEFINED, _make(new_op, _lit(val), tree), None
+    return val, tree, new_op
 
-    return fl(node)
+
+def _combine(op, v1, t1, o1, v2, t2, o2):
+    """operators.cpp combine(): (op, value, tree)."""
+    if (t1 is None) != (t2 is None) and op in ("&&", "||"):
+        r = _apply(op, v1 if t1 is None else UNDEFINED, v2 if t2 is None else UNDEFINED)
+        if type(r) is bool:
+            return None, r, None
+        if op == "&&" and t1 is None and v1 is True:
+            return None, UNDEFINED, t2
+        if op == "&&" and t2 is None and v2 is True:
+            return None, UNDEFINED, t1
+    if t1 is None and t2 is None:
+        return None, _apply(op, v1, v2), None
+    if t1 is None and o2 is None:
+        return op, v1, t2
+    if t2 is None and o1 is None:
+        return op, v2, t1
+    if o1 is None and o2 is None:
+        return None, UNDEFINED, _make(op, t1, t2)
+    if op != o1 and op != o2:
+        n1 = _make(o1, _lit(v1), t1) if o1 is not None else (t1 or _lit(v1))
+        n2 = _make(o2, _lit(v2), t2) if o2 is not None else (t2 or _lit(v2))
+        return None, UNDEFINED, _make(op, n1, n2)
+    if op == o1 and op == o2:
+        return op, _apply(op, v1, v2), _make(op, t1, t2)
+    if op == o1:
+        if t2 is None:
+            return op, _apply(op, v1, v2), t1
+        return op, v1, _make(op, t1, t2)
+    if t1 is None:
+        return op, _apply(op, v1, v2), t2
+    return op, v2, _make(op, t1, t2)
+
+
+def _fl_ref(ctx, n):
+    # attrrefs.cpp _Flatten: a reference whose expression flattens to a value becomes
+    # that value; otherwise the reference stays
+    found = _find(ctx, n)
+    if found is ERROR:
+        return ERROR, None, None
+    if found is None:
+        return UNDEFINED, n, None
+    scope, ent = found
+    node = ent[1]
+    if type(node) is RecordExpr:
+        return UNDEFINED, n, None
+    key = id(ent)
+    if key in ctx.active:
+        return UNDEFINED, n, None
+    ctx.active.append(key)
+    saved = ctx.scope
+    ctx.scope = scope
+    try:
+        v, tr, _ = _fl(ctx, node, False)
+    finally:
+        ctx.scope = saved
+        ctx.active.pop()
+    if tr is not None:
+        return UNDEFINED, n, None
+    return v, None, None
+
+
+def _find(ctx, n):
+    """(ad, entry) an attribute reference names, None if undefined, ERROR on error."""
+    if n.base is None:
+        start = ctx.get_root() if n.absolute else ctx.scope
+        ad = start
+        while ad is not None:
+            ent = ad._attrs.get(n.low)
+            if ent is not None:
+                return ad, ent
+            ad = ad._parent
+        return None
+    try:
+        base = n.base.ev(ctx)
+    except (RecursionError, EvalFailure):
+        return ERROR
+    if base is UNDEFINED or type(base) is ListValue:
+        return None  # a projection over a list flattens to a list: the reference stays
+    if not hasattr(base, "_attrs"):
+        return ERROR
+    ad = base
+    while ad is not None:
+        ent = ad._attrs.get(n.low)
+        if ent is not None:
+            return ad, ent
+        ad = ad._parent
+    return None

@@ -72,6 +72,12 @@ def quote_name(name: str) -> str:
     return "'" + _escape_bytes(name, "'", False) + "'"
 
 
+def _int32_secs(x: float) -> float:
+    if x != x or not (-2147483649.0 < x < 2147483648.0):
+        return -2147483648.0
+    return float(int(x))
+
+
 def unparse_value(v, old: bool = False) -> str:
     """The new-syntax text of a value (``string()``/``strcat()`` and ``repr`` of results)."""
     out: list = []
@@ -97,7 +103,8 @@ def value_to(out: list, v, old: bool = False) -> None:
     elif t is AbsTime:
         out.append('absTime("' + abstime_to_string(v) + '")')
     elif t is RelTime:
-        out.append('relTime("' + reltime_to_string(v.secs) + '")')
+        # literals.cpp MakeLiteral reads a relTime value into a C int (time_t)(int)
+        out.append('relTime("' + reltime_to_string(_int32_secs(v.secs)) + '")')
     elif t is ListValue:
         if old is not False and old is not True:
             if v.exprs is not None:
