@@ -1,0 +1,1 @@
+"""``condor_starter``: runs one job for the startd (see :mod:`.main`)."""

@@ -1,0 +1,66 @@
+"""Job arguments and environment strings (src/condor_utils/condor_arglist.cpp, env.cpp;
+manual man-pages/condor_submit.rst "arguments" and "environment").
+
+New syntax (``Arguments``, ``Environment``): words separated by whitespace; a single-quoted
+part keeps its whitespace, and ``''`` inside quotes is one literal quote.  Old syntax:
+``Args`` splits on whitespace; ``Env`` is ``NAME=VALUE`` pairs separated by ``;``.
+"""
+from __future__ import annotations
+
+
+def split_new_syntax(text: str) -> list[str]:
+    """Words of a new-syntax argument/environment string.  Raises ValueError naming the
+    offset of an unterminated quote."""
+    words: list[str] = []
+    cur: list[str] = []
+    have = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "'":
+            have = True
+            start = i
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError(f"unterminated single quote at offset {start} in {text!r}")
+                if text[i] == "'":
+                    if i + 1 < n and text[i + 1] == "'":
+                        cur.append("'")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                cur.append(text[i])
+                i += 1
+            continue
+        if c.isspace():
+            if have:
+                words.append("".join(cur))
+                cur, have = [], False
+            i += 1
+            continue
+        cur.append(c)
+        have = True
+        i += 1
+    if have:
+        words.append("".join(cur))
+    return words
+
+
+def parse_arguments(text: str, new_syntax: bool = True) -> list[str]:
+    """argv words of ``Arguments`` (new syntax) or ``Args`` (old: whitespace split)."""
+    return split_new_syntax(text) if new_syntax else text.split()
+
+
+def parse_environment(text: str, new_syntax: bool = True) -> dict:
+    """``{NAME: VALUE}`` of ``Environment`` (new syntax) or ``Env`` (old, ``;``-separated).
+    Raises ValueError for an entry without ``=``."""
+    items = split_new_syntax(text) if new_syntax else [p for p in text.split(";") if p.strip()]
+    env = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"environment entry {item!r} is not NAME=VALUE")
+        env[name.strip()] = value
+    return env
