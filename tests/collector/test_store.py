@@ -1,6 +1,12 @@
 """The collector's ad tables: keys, replacement, private ads, invalidation, expiry, queries."""
 import pyhtc.classad as C
+from pyhtc.cedar.wire_ad import to_classad
 from pyhtc.daemons.collector.store import CollectorStore, make_key, table_for_mytype
+
+
+def q(store, *args, **kw):
+    """store.query() with the wire-text results read back as ClassAds."""
+    return [to_classad(w.to_wire_ad()) for w in store.query(*args, **kw)]
 
 
 def slot(name, cpus, addr="<127.0.0.1:9618>", **extra):
@@ -45,7 +51,7 @@ def test_update_replaces_and_stamps_last_heard_from():
     s.update("Startd", slot("slot1@h", 1), identity="condor@h", method="FS")
     s.update("Startd", slot("slot1@h", 4))
     assert s.count("Startd") == 1
-    (ad,) = s.query(["Startd"], query_ad())
+    (ad,) = q(s, ["Startd"], query_ad())
     assert ad["Cpus"] == 4 and ad["LastHeardFrom"] == clock.now
     assert "AuthenticatedIdentity" not in ad  # second update was not authenticated
 
@@ -54,7 +60,7 @@ def test_query_constraint_projection_limit():
     s = CollectorStore()
     for i in range(10):
         s.update("Startd", slot(f"slot{i}@h", i))
-    got = s.query(["Startd"], query_ad("Cpus > 6", "Name Cpus"))
+    got = q(s, ["Startd"], query_ad("Cpus > 6", "Name Cpus"))
     assert sorted(a["Name"] for a in got) == ["slot7@h", "slot8@h", "slot9@h"]
     assert set(got[0].keys()) == {"Name", "Cpus", "MyType"}
     assert len(s.query(["Startd"], query_ad("true", limit=4))) == 4
@@ -65,8 +71,8 @@ def test_query_constraint_projection_limit():
 def test_private_ads_only_for_private_query():
     s = CollectorStore()
     s.update("Startd", slot("slot1@h", 1), private=C.ClassAd({"Name": "slot1@h", "Capability": "secret"}))
-    assert "Capability" not in s.query(["Startd"], query_ad())[0]
-    (pvt,) = s.query(["Startd"], query_ad(), private=True)
+    assert "Capability" not in q(s, ["Startd"], query_ad())[0]
+    (pvt,) = q(s, ["Startd"], query_ad(), private=True)
     assert pvt["Capability"] == "secret"
 
 
@@ -76,7 +82,7 @@ def test_invalidate_by_constraint_and_by_key():
         s.update("Startd", slot(f"slot{i}@h", i))
     assert s.invalidate("Startd", query_ad("Cpus >= 3")) == 2
     assert s.invalidate("Startd", C.ClassAd({"Name": "slot0@h", "MyAddress": "<127.0.0.1:9618>"})) == 1
-    assert sorted(a["Name"] for a in s.query(["Startd"], query_ad())) == ["slot1@h", "slot2@h"]
+    assert sorted(a["Name"] for a in q(s, ["Startd"], query_ad())) == ["slot1@h", "slot2@h"]
 
 
 def test_expiry_uses_ad_lifetime_or_default():
@@ -94,5 +100,116 @@ def test_generic_table_filtered_by_target_type():
     s = CollectorStore()
     s.update("Generic", C.ClassAd({"MyType": "Foo", "Name": "a"}))
     s.update("Generic", C.ClassAd({"MyType": "Bar", "Name": "b"}))
-    assert [a["Name"] for a in s.query(["Generic"], query_ad(target="Foo"))] == ["a"]
+    assert [a["Name"] for a in q(s, ["Generic"], query_ad(target="Foo"))] == ["a"]
     assert len(s.query(["Generic"], query_ad(target="Any"))) == 2
+
+
+# -- wire-text storage: reference closure, projection from the text, cached evaluation ads --
+from pyhtc.cedar.codec import Decoder, Encoder  # noqa: E402
+from pyhtc.cedar.wire_ad import WireAd, WireText, get_ad, put_ad  # noqa: E402
+from pyhtc.daemons.collector.store import identifiers, is_dynamic, reference_closure  # noqa: E402
+
+
+def wire(pairs):
+    """A WireText as the collector receives it (encoded, then read with as_text)."""
+    data = put_ad(Encoder(), WireAd(pairs)).data
+    return get_ad(Decoder(data), as_text=True)
+
+
+def test_reference_closure_follows_the_ads_own_expressions():
+    ad = wire([("Name", '"n"'), ("Big", "Memory > 4000 && MY.Fast"), ("Memory", "8000"),
+               ("Fast", "KFlops > 10"), ("KFlops", "20"), ("Unrelated", '"x"'),
+               ("Note", '"Unrelated words in a string"')])
+    got = reference_closure(ad, identifiers("Big && Note != \"\""))
+    assert sorted(got) == ["big", "fast", "kflops", "memory", "note"]
+    assert got["big"] == ("Big", "Memory > 4000 && MY.Fast")
+    # TARGET.x and bare names both count; words inside strings, function names, keywords
+    # and scope names do not
+    assert identifiers('TARGET.Cpus >= 2 && regexp("Unrelated", Name) && size (X) is true') \
+        == {"cpus", "name", "x"}
+    # attributes read through a computed name or a whole ad are not known from the text
+    assert is_dynamic('eval("Cp" + "us") > 1') and is_dynamic('size(MY) > 3')
+    assert is_dynamic("MY[\"Cpus\"]") and not is_dynamic('MY.Cpus > 1 && Name == "my root"')
+    assert reference_closure(wire([("X", 'eval("Y")'), ("Y", "1")]), ["X"]) is None
+
+
+def test_constraints_through_expressions_target_refs_and_eval():
+    s = CollectorStore()
+    for i in range(6):
+        s.update("Startd", wire([("MyType", '"Machine"'), ("Name", f'"slot{i}@h"'),
+                                 ("Cpus", str(i)), ("Big", "Cpus * 1000 > MinMem"),
+                                 ("MinMem", "2500"), ("MyAddress", '"<1.2.3.4:5>"')]))
+    names = lambda qad: sorted(a["Name"] for a in q(s, ["Startd"], qad))  # noqa: E731
+    assert names(query_ad("Big")) == ["slot3@h", "slot4@h", "slot5@h"]
+    qa = query_ad("Cpus >= TARGET.Want")
+    qa["Want"] = 4
+    assert names(qa) == ["slot4@h", "slot5@h"]
+    assert names(query_ad('eval(strcat("Cp", "us")) == 1')) == ["slot1@h"]
+    assert names(query_ad("false")) == [] and len(names(query_ad(None))) == 6
+
+
+def test_projection_and_full_replies_are_the_stored_text():
+    s = CollectorStore()
+    req = "TARGET.RequestCpus <= Cpus && (Memory > 10)"  # kept verbatim, never re-printed
+    s.update("Startd", wire([("MyType", '"Machine"'), ("Name", '"a@h"'), ("Cpus", "4"),
+                             ("Requirements", req), ("Path", '"C:\\dir\\"'),
+                             ("MyAddress", '"<1.2.3.4:5>"')]))
+    (full,) = s.query(["Startd"], query_ad())
+    assert isinstance(full, WireText)
+    assert full.expr("Requirements") == req and full.expr("path") == '"C:\\dir\\"'
+    (proj,) = s.query(["Startd"], query_ad(projection="requirements, Cpus"))
+    assert sorted(proj.pairs()) == sorted([("MyType", '"Machine"'), ("Cpus", "4"),
+                                           ("Requirements", req)])
+    # the reply bytes are the stored lines, in both string encodings
+    for crypto in (False, True):
+        back = get_ad(Decoder(proj.encode(crypto), crypto))
+        assert back.expr("Requirements") == req and back.get("Cpus") == 4
+
+
+def test_cached_evaluation_ad_is_dropped_by_an_update():
+    s = CollectorStore()
+    s.update("Startd", slot("a@h", 4))
+    assert [a["Cpus"] for a in q(s, ["Startd"], query_ad(projection="Cpus"))] == [4]
+    assert len(s.query(["Startd"], query_ad("Cpus > 2"))) == 1
+    (rec,) = s.tables["Startd"].records.values()
+    assert rec.evals  # the small evaluation ad was built and kept
+    small = rec.evals[frozenset({"cpus"})]
+    assert sorted(small.keys()) == ["Cpus"]
+    s.update("Startd", slot("a@h", 1))
+    (rec2,) = s.tables["Startd"].records.values()
+    assert rec2 is not rec and not rec2.evals
+    assert s.query(["Startd"], query_ad("Cpus > 2")) == []
+    assert len(s.query(["Startd"], query_ad("Cpus == 1"))) == 1
+    assert [a["Cpus"] for a in q(s, ["Startd"], query_ad(projection="Cpus"))] == [1]
+
+
+def test_sender_cannot_claim_an_identity_and_keys_from_expressions():
+    s = CollectorStore()
+    s.update("Startd", wire([("Name", '"x@h"'), ("AuthenticatedIdentity", '"root@pool"'),
+                             ("AuthenticationMethod", '"FS"'), ("MyAddress", '"<1.2.3.4:5>"')]))
+    (ad,) = q(s, ["Startd"], query_ad())
+    assert "AuthenticatedIdentity" not in ad and "AuthenticationMethod" not in ad
+    s.update("Startd", wire([("Name", '"y@h"'), ("MyAddress", '"<1.2.3.4:5>"')]),
+             identity="condor@h", method="IDTOKENS")
+    (ad,) = q(s, ["Startd"], query_ad('Name == "y@h"'))
+    assert ad["AuthenticatedIdentity"] == "condor@h" and ad["AuthenticationMethod"] == "IDTOKENS"
+    # projections onto the attributes read at update come from those (same answer)
+    got = {a["Name"]: dict(a) for a in q(s, ["Startd"], query_ad(projection="Name AuthenticatedIdentity"))}
+    assert got == {"x@h": {"Name": "x@h"},
+                   "y@h": {"Name": "y@h", "AuthenticatedIdentity": "condor@h"}}
+    # a Name given as an expression is evaluated (hashkey.cpp uses EvaluateAttrString)
+    assert make_key("Master", wire([("Machine", '"h"'), ("Name", 'strcat("m@", Machine)')])) \
+        == ("m@h",)
+
+
+def test_ads_with_expressions_that_do_not_parse_are_refused():
+    import pytest
+    s = CollectorStore()
+    good = [("Name", '"g@h"'), ("MyAddress", '"<1.2.3.4:5>"'), ("Start", "Cpus > 1 && KeyboardIdle > 60"),
+            ("Path", '"C:\\\\x"'), ("Big", "1.5e3"), ("Flag", "TRUE")]
+    s.update("Startd", wire(good))
+    with pytest.raises(ValueError, match="attribute Broken does not parse"):
+        s.update("Startd", wire([("Name", '"b@h"'), ("Broken", "(Cpus > ")]))
+    with pytest.raises(ValueError, match="private Startd ad: attribute ClaimId"):
+        s.update("Startd", wire(good), private=wire([("ClaimId", "<bad")]))
+    assert [a["Name"] for a in q(s, ["Startd"], query_ad())] == ["g@h"]

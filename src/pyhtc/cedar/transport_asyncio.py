@@ -145,20 +145,21 @@ class _UdpIO:
         return None
 
 
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: "CommandServer"):
-        self.server = server
-
-    def datagram_received(self, data, addr):
-        try:
-            done = self.server.udp.receive_datagram(data, f"{addr[0]}:{addr[1]}")
-        except CedarError as exc:
-            log.info("bad datagram from %s: %s", addr, exc)
-            return
-        if done is not None:
-            task = asyncio.ensure_future(self.server._run_udp(done))
-            self.server._tasks.add(task)
-            task.add_done_callback(self.server._tasks.discard)
+async def _resume(coro, yielded) -> None:
+    """Finish a UDP handler coroutine that :meth:`CommandServer._dispatch_udp` started
+    synchronously and that suspended on ``yielded`` (a future, or None for a bare yield)."""
+    try:
+        while True:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait((yielded,))
+            yielded = coro.send(None)
+    except StopIteration:
+        return
+    except asyncio.CancelledError:
+        coro.close()
+        raise
 
 
 class CommandServer:
@@ -184,7 +185,10 @@ class CommandServer:
         self.want_udp = udp
         self.udp = SafeSockReceiver(self.sessions)
         self._server: asyncio.base_events.Server | None = None
-        self._transport = None
+        self._udp_sock: socket.socket | None = None
+        self._udp_queue: collections.deque = collections.deque()
+        self._udp_queued_bytes = 0
+        self._udp_scheduled = False
         self._tasks: set = set()
         self.host = "127.0.0.1"
         self.port = 0
@@ -192,6 +196,15 @@ class CommandServer:
         #: SO_RCVBUF for the UDP socket in bytes (0 = the system default); the collector
         #: sets it from COLLECTOR_SOCKET_BUFSIZE
         self.udp_rcvbuf = 0
+        #: the SO_RCVBUF the kernel granted (bytes, as getsockopt reports it; 0 before start)
+        self.udp_rcvbuf_effective = 0
+        #: datagrams read from the socket but not yet handled are held up to this many bytes
+        #: (a burst then waits in memory instead of overflowing the kernel buffer); beyond
+        #: it datagrams are dropped and counted in :attr:`udp_dropped`
+        self.udp_backlog_bytes = 64 * 1024 * 1024
+        self.udp_dropped = 0
+        #: datagrams handled per event-loop turn before TCP connections get a turn
+        self.udp_batch = 64
         self.max_connections = max_connections
         self.active = 0
 
@@ -215,15 +228,112 @@ class CommandServer:
         self.host = host
         self.port = self._server.sockets[0].getsockname()[1]
         if self.want_udp:
-            loop = asyncio.get_running_loop()
-            self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self), local_addr=(host, self.port))
+            self._udp_sock = self._open_udp(host, self.port)
+            asyncio.get_running_loop().add_reader(self._udp_sock.fileno(), self._udp_readable)
+
+    def _open_udp(self, host: str, port: int) -> socket.socket:
+        family, _, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind(addr)
             if self.udp_rcvbuf:
-                sock = self._transport.get_extra_info("socket")
-                try:  # capped by the kernel's rmem_max, as HTCondor's setsockopt is
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.udp_rcvbuf)
-                except OSError as exc:
-                    log.info("cannot set UDP receive buffer to %d: %s", self.udp_rcvbuf, exc)
+                self._set_rcvbuf(sock, self.udp_rcvbuf)
+            self.udp_rcvbuf_effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    @staticmethod
+    def _set_rcvbuf(sock: socket.socket, size: int) -> None:
+        # Linux caps SO_RCVBUF at net.core.rmem_max (and reports twice the granted value);
+        # a privileged daemon may exceed the cap with SO_RCVBUFFORCE, so the size the
+        # configuration asks for (COLLECTOR_SOCKET_BUFSIZE) is really had
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        except OSError as exc:
+            log.info("cannot set UDP receive buffer to %d: %s", size, exc)
+        got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        force = getattr(socket, "SO_RCVBUFFORCE", None)
+        if got < size and force is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, force, size)
+            except OSError:
+                pass
+            got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        if got < size:
+            log.info("UDP receive buffer is %d bytes (asked for %d; the kernel limit is "
+                     "net.core.rmem_max)", got, size)
+
+    # -- UDP: drain the socket into memory, handle datagrams in batches ---------------------
+    def _udp_drain(self) -> None:
+        sock = self._udp_sock
+        if sock is None:
+            return
+        queue = self._udp_queue
+        limit = self.udp_backlog_bytes
+        recv = sock.recvfrom
+        for _ in range(4096):
+            try:
+                data, addr = recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. ICMP errors reported on the socket
+                log.info("UDP receive: %s", exc)
+                return
+            if self._udp_queued_bytes + len(data) > limit:
+                self.udp_dropped += 1
+                continue
+            queue.append((data, addr))
+            self._udp_queued_bytes += len(data)
+
+    def _udp_readable(self) -> None:
+        self._udp_drain()
+        if self._udp_queue and not self._udp_scheduled:
+            self._udp_scheduled = True
+            asyncio.get_running_loop().call_soon(self._udp_process)
+
+    def _udp_process(self) -> None:
+        self._udp_scheduled = False
+        queue = self._udp_queue
+        receive = self.udp.receive_datagram
+        drain = self._udp_drain
+        for _ in range(self.udp_batch):
+            # empty the kernel buffer before each datagram is handled: reading is cheap, a
+            # burst then waits in memory instead of overflowing the socket buffer
+            drain()
+            if not queue:
+                break
+            data, addr = queue.popleft()
+            self._udp_queued_bytes -= len(data)
+            try:
+                done = receive(data, f"{addr[0]}:{addr[1]}")
+            except CedarError as exc:
+                log.info("bad datagram from %s: %s", addr, exc)
+                continue
+            if done is not None:
+                self._dispatch_udp(done)
+        drain()
+        if queue and not self._udp_scheduled and self._udp_sock is not None:
+            self._udp_scheduled = True
+            asyncio.get_running_loop().call_soon(self._udp_process)
+
+    def _dispatch_udp(self, udp_cmd) -> None:
+        """Run the command's handler; it normally completes without suspending (a UDP stream
+        has nothing to wait for), so it is stepped here directly instead of paying for a
+        task per datagram.  A handler that does suspend is finished in a task."""
+        coro = self._run_udp(udp_cmd)
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            log.exception("UDP handler for command %d failed", udp_cmd.command)
+            return
+        task = asyncio.ensure_future(_resume(coro, yielded))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @property
     def sinful(self) -> str:
@@ -247,8 +357,15 @@ class CommandServer:
             log.exception("UDP handler for command %d failed", udp_cmd.command)
 
     async def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        if self._udp_sock is not None:
+            try:
+                asyncio.get_running_loop().remove_reader(self._udp_sock.fileno())
+            except (RuntimeError, ValueError):
+                pass
+            self._udp_sock.close()
+            self._udp_sock = None
+            self._udp_queue.clear()
+            self._udp_queued_bytes = 0
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -17,19 +17,23 @@ Commands and their permission levels follow src/condor_collector.V6/collector.cp
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import time
 
 from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
 from pyhtc.cedar.errors import CedarError
-from pyhtc.cedar.wire_ad import WireAd, from_classad, to_classad
+from pyhtc.cedar.wire_ad import WireText, to_classad
 from pyhtc.daemoncore.daemon import VERSION_STRING, PLATFORM_STRING, Daemon
 from pyhtc.daemoncore.log import Category
 
 from .store import TABLES, CollectorStore, table_for_mytype
 
 __all__ = ["Collector", "main"]
+
+_ONE = struct.pack(">q", 1)
+_ZERO = struct.pack(">q", 0)
 
 #: update command -> (table, permission)
 UPDATES = {
@@ -90,7 +94,24 @@ class Collector(Daemon):
         self._timers = []
         self.main_config()
 
+    def authorize(self, user, command: int, peer: str) -> bool:
+        """Daemon.authorize() with the decision remembered per (user, command, peer IP):
+        every UDP update would otherwise pay for the ALLOW/DENY matching (HTCondor's
+        IpVerify caches its decisions the same way).  Forgotten on reconfig."""
+        cache = getattr(self, "_auth_cache", None)
+        if cache is None:
+            cache = self._auth_cache = {}
+        key = (user, command, peer.rsplit(":", 1)[0] if peer else "")
+        allowed = cache.get(key)
+        if allowed is None:
+            allowed = super().authorize(user, command, peer)
+            if len(cache) >= 10_000:
+                cache.clear()
+            cache[key] = allowed
+        return allowed
+
     def main_config(self) -> None:
+        self._auth_cache = {}
         for tid in getattr(self, "_timers", []):
             self.dc.cancel_timer(tid)
         self.store.default_lifetime = self.param_integer("CLASSAD_LIFETIME", 900)
@@ -122,25 +143,24 @@ class Collector(Daemon):
             self.dprintf(Category.ALWAYS, f"**** Removing stale ad: {table} {key}")
 
     # -- handlers ------------------------------------------------------------------------
-    def _store_ad(self, command: int, wire: WireAd, private: WireAd | None, peer) -> None:
-        table, _ = UPDATES[Command(command)]
-        ad = to_classad(wire)
-        pvt = to_classad(private) if private is not None else None
-        self.store.update(table, ad, pvt, identity=getattr(peer, "user", None),
+    def _store_ad(self, command: int, wire: WireText, private: WireText | None, peer) -> None:
+        table, _ = UPDATES[command]
+        self.store.update(table, wire, private, identity=getattr(peer, "user", None),
                           method=getattr(peer, "method", None))
 
     def _update_handler(self, command: int):
         async def handler(stream) -> None:
             cmd = command
             while True:
-                wire = await stream.get_ad()
+                # kept as wire text: the store reads only the attributes it needs
+                wire = await stream.get_ad(as_text=True)
                 private = None
-                if cmd in (Command.UPDATE_STARTD_AD,) and not await stream.peek_end_of_message():
-                    private = await stream.get_ad()
+                if cmd == Command.UPDATE_STARTD_AD and not await stream.peek_end_of_message():
+                    private = await stream.get_ad(as_text=True)
                 await stream.end_of_message()
                 try:
                     self._store_ad(cmd, wire, private, stream.peer)
-                except (ValueError, SyntaxError) as exc:
+                except (ValueError, SyntaxError, C.ClassAdException) as exc:
                     self.dprintf(Category.ALWAYS, f"Received bad {Command(cmd).name} from "
                                  f"{stream.peer.address}: {exc}")
                 if stream.transport == "udp":
@@ -176,14 +196,18 @@ class Collector(Daemon):
                 target = query.get("TargetType") or ""
                 use = tuple(t for t in TABLES if any(
                     table_for_mytype(x.strip()) == t for x in str(target).split(","))) or TABLES
+            t0 = time.monotonic()
             results = self.store.query(use, query, private=private)
-            for ad in results:
-                stream.put_int(1)
-                stream.put_ad(from_classad(ad))
-            stream.put_int(0)
+            t1 = time.monotonic()
+            # the reply is the stored wire text: "int 1, ad" per result, then "int 0"
+            crypto = stream.encrypted
+            one = _ONE
+            stream.put_bytes(b"".join([one + ad.encode(crypto) for ad in results]) + _ZERO)
             await stream.end_of_message()
+            # as collector.cpp's "Query info" line: matched, query_time, send_time
             self.log.dprintf(Category.COMMAND, f"Query {Command(command).name} from "
-                             f"{stream.peer.address}: {len(results)} ad(s)")
+                             f"{stream.peer.address}: {len(results)} ad(s); "
+                             f"query_time={t1 - t0:.3f} send_time={time.monotonic() - t1:.3f}")
         return handler
 
 
