@@ -173,8 +173,8 @@ class BlockingStream:
 
 def start_command(host: str, port: int, command: int, policy: SecurityPolicy | None = None, *,
                   cache: ClientSessionCache | None = None, timeout: float = DEFAULT_TIMEOUT,
-                  claim_user: str | None = None, auth_command: int | None = None
-                  ) -> BlockingStream:
+                  claim_user: str | None = None, auth_command: int | None = None,
+                  max_message: int | None = None) -> BlockingStream:
     """Connect to host:port and start ``command`` (raw or negotiated per ``policy``).
 
     For a raw command, the command int is put in front of the first payload message.
@@ -182,7 +182,9 @@ def start_command(host: str, port: int, command: int, policy: SecurityPolicy | N
     """
     policy = policy or SecurityPolicy.from_env("CLIENT")
     sock = socket.create_connection((host, port), timeout=timeout)
-    conn = ReliConnection()
+    # a client may accept larger replies than a server accepts requests (a collector's
+    # whole-pool query reply is one message: HTCondor puts no limit on it)
+    conn = ReliConnection() if max_message is None else ReliConnection(max_message=max_message)
     stream = BlockingStream(sock, conn, command)
     try:
         if policy.negotiation in (Level.NEVER, Level.OPTIONAL):

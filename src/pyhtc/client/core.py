@@ -88,14 +88,19 @@ def parse_address(text: str, default_port: int = DEFAULT_COLLECTOR_PORT) -> tupl
 _SESSIONS = ClientSessionCache()
 
 
+#: largest reply message a client accepts (a whole-pool collector query is one message)
+MAX_REPLY_MESSAGE = 2 * 1024 ** 3
+
+
 def start_command(address: str, command: int, policy: Optional[SecurityPolicy] = None,
-                  timeout: float = 20.0) -> tb.BlockingStream:
+                  timeout: float = 20.0, max_message: Optional[int] = None) -> tb.BlockingStream:
     """Connect to ``address`` and start ``command`` with security negotiated (sessions are
     cached per process and resumed)."""
     host, port = parse_address(address)
     policy = policy or client_policy()
     try:
-        return tb.start_command(host, port, int(command), policy, cache=_SESSIONS, timeout=timeout)
+        return tb.start_command(host, port, int(command), policy, cache=_SESSIONS,
+                                timeout=timeout, max_message=max_message)
     except SecurityError as exc:
         # A daemon that restarted no longer knows our cached session: forget it and
         # negotiate a new one, as HTCondor's SecMan does after a failed resume.
@@ -103,7 +108,8 @@ def start_command(address: str, command: int, policy: Optional[SecurityPolicy] =
         if stale is None or "resume" not in str(exc):
             raise
         _SESSIONS.drop(stale)
-        return tb.start_command(host, port, int(command), policy, cache=_SESSIONS, timeout=timeout)
+        return tb.start_command(host, port, int(command), policy, cache=_SESSIONS,
+                                timeout=timeout, max_message=max_message)
 
 
 def send_command(address: str, command: int, payload: Optional[str] = None,
@@ -143,7 +149,7 @@ class CollectorClient:
             q.set_expr("LimitResults", str(int(limit)))
         addr = self.addresses[0]
         out = []
-        with start_command(addr, cmd, self.policy) as s:
+        with start_command(addr, cmd, self.policy, max_message=MAX_REPLY_MESSAGE) as s:
             s.put_ad(q).end_of_message()
             while s.get_int():
                 out.append(to_classad(s.get_ad()))
