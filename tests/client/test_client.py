@@ -67,3 +67,20 @@ def test_locate_from_address_file(tmp_path, collector):
     cfg = tool_config(tmp_path, collector, _CONDOR_SPOOL=str(tmp_path))
     (tmp_path / ".schedd_address").write_text("<127.0.0.1:7777>\n$CondorVersion: 25.14.1 $\n$CondorPlatform: X $\n")
     assert locate_daemon("schedd", config=cfg) == "<127.0.0.1:7777>"
+
+
+def test_collector_host_port_zero_reads_the_address_file(tmp_path, collector):
+    """`use ROLE: Personal` sets COLLECTOR_HOST = host:0: clients find the collector through
+    COLLECTOR_ADDRESS_FILE."""
+    addr_file = tmp_path / ".collector_address"
+    assert addr_file.exists()
+    cfg = Config.load("TOOL", environ={"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_COLLECTOR_HOST": "127.0.0.1:0",
+                                       "_CONDOR_COLLECTOR_ADDRESS_FILE": str(addr_file)},
+                      read_user_config=False)
+    assert locate_daemon("collector", config=cfg) == collector.sinful
+    assert len(CollectorClient(config=cfg).query("Collector")) == 1
+    missing = Config.load("TOOL", environ={"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_COLLECTOR_HOST": "127.0.0.1:0",
+                                           "_CONDOR_COLLECTOR_ADDRESS_FILE": str(tmp_path / "nope")},
+                          read_user_config=False)
+    with pytest.raises(DaemonNotFound, match="port 0"):
+        CollectorClient(config=missing)

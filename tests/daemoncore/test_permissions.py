@@ -55,3 +55,14 @@ def test_entry_forms(entry, user, ip, ok):
 def test_bad_entry_is_reported():
     with pytest.raises(ValueError, match="bad authorization entry"):
         parse_entries("10.0.0.0/99")
+
+
+def test_advertise_levels_fall_back_to_daemon_then_default_settings():
+    a = make({"ALLOW_DAEMON": "condor@*"})
+    assert a.verify("ADVERTISE_STARTD", "condor@pool", "10.0.0.1")
+    assert not a.verify("ADVERTISE_STARTD", "alice@pool", "10.0.0.1")
+    b = make({"ALLOW_DEFAULT": "*"})
+    assert b.verify("ADVERTISE_MASTER", "anyone@x", "1.2.3.4")
+    assert b.verify("NEGOTIATOR", "anyone@x", "1.2.3.4")
+    c = make({"ALLOW_ADVERTISE_SCHEDD": "s@*", "ALLOW_DAEMON": "*"})
+    assert not c.verify("ADVERTISE_SCHEDD", "x@y", "1.2.3.4")  # own setting wins over DAEMON's

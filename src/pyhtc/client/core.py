@@ -85,6 +85,22 @@ def parse_address(text: str, default_port: int = DEFAULT_COLLECTOR_PORT) -> tupl
     return text, default_port
 
 
+def _resolve_port_zero(address: str, config: Config) -> str:
+    """A collector address ``host:0`` means "whatever port it got": read it from
+    COLLECTOR_ADDRESS_FILE (HTCondor's personal-pool setup, ``use ROLE: Personal``)."""
+    try:
+        _, port = parse_address(address)
+    except ValueError:
+        return address
+    if port != 0:
+        return address
+    path = config.param("COLLECTOR_ADDRESS_FILE")
+    if path and os.path.exists(path):
+        return read_address_file(path).sinful
+    raise DaemonNotFound(f"collector address {address} has port 0 and COLLECTOR_ADDRESS_FILE "
+                         f"({path or 'not set'}) does not exist yet")
+
+
 _SESSIONS = ClientSessionCache()
 
 
@@ -131,7 +147,8 @@ class CollectorClient:
         hosts = pool or self.config.param("COLLECTOR_HOST")
         if not hosts:
             raise DaemonNotFound("no collector: COLLECTOR_HOST is not configured and no -pool was given")
-        self.addresses = [h.strip() for h in hosts.replace(" ", ",").split(",") if h.strip()]
+        self.addresses = [_resolve_port_zero(h.strip(), self.config)
+                          for h in hosts.replace(" ", ",").split(",") if h.strip()]
         self.policy = client_policy(self.config)
 
     def query(self, ad_type: str = "Any", constraint: Optional[str] = None,
@@ -199,7 +216,8 @@ def locate_daemon(daemon_type: str, name: Optional[str] = None, pool: Optional[s
             return f"<{h}:{p}>"
         ch = cfg.param("COLLECTOR_HOST")
         if ch:
-            h, p = parse_address(ch.split(",")[0])
+            addr = _resolve_port_zero(ch.replace(" ", ",").split(",")[0].strip(), cfg)
+            h, p = parse_address(addr)
             return f"<{h}:{p}>"
     if not name and not pool:
         path = cfg.param(f"{subsys}_ADDRESS_FILE") or (

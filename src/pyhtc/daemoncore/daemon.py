@@ -273,9 +273,7 @@ class Daemon:
         self._register_standard_commands()
         self.server.udp_rcvbuf = self.udp_receive_buffer()
         bind_ip, advertise_ip = self._addresses()
-        port = self.args.port
-        if port is None:
-            port = self.param_integer(f"{self.subsystem}_PORT", 0) if self.param(f"{self.subsystem}_PORT") else 0
+        port = self.args.port if self.args.port is not None else self.default_port()
         await self.server.start(bind_ip, port)
         self.dc.add_shutdown_hook(self.server.close)
         self.sinful = f"<{advertise_ip}:{self.server.port}>"
@@ -341,6 +339,13 @@ class Daemon:
                          f"{self.parent_sinful}: {exc}")
             return False
         return True
+
+    def default_port(self) -> int:
+        """The command port when ``-p`` is not given: ``<SUBSYS>_PORT`` if set, else 0
+        (any free port). The collector overrides this (its port is COLLECTOR_HOST's)."""
+        if self.param(f"{self.subsystem}_PORT"):
+            return self.param_integer(f"{self.subsystem}_PORT", 0)
+        return 0
 
     def udp_receive_buffer(self) -> int:
         """SO_RCVBUF for the command socket's UDP side in bytes (0 = system default);

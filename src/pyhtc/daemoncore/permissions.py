@@ -43,6 +43,13 @@ IMPLIED_BY: dict[str, tuple[str, ...]] = {}
 for _hi, _lo in _IMPLIES_NEXT.items():
     IMPLIED_BY[_lo] = IMPLIED_BY.get(_lo, ()) + (_hi,)
 
+def _config_chain(level: str) -> tuple[str, ...]:
+    """The levels whose settings a level's configuration falls back to, in order."""
+    if level.startswith("ADVERTISE_"):
+        return (level, "DAEMON", "DEFAULT")
+    return (level,) if level == "DEFAULT" else (level, "DEFAULT")
+
+
 #: the identity of a peer that did not authenticate
 UNAUTHENTICATED = "unauthenticated@unmapped"
 
@@ -174,10 +181,14 @@ class Authorizer:
                 self.allow[level] = parse_entries(a, resolve)
 
     def _setting(self, param, kind: str, level: str) -> Optional[str]:
-        for name in (f"{kind}_{level}_{self.subsys}", f"{kind}_{level}") if self.subsys else (f"{kind}_{level}",):
-            v = param(name)
-            if v is not None and v.strip() != "":
-                return v
+        # SecMan::getSecSetting: <KIND>_<LEVEL>[_<SUBSYS>], then the levels it falls back to
+        # for configuration (condor_perms.cpp aConfigNext: ADVERTISE_* -> DAEMON -> DEFAULT)
+        for lvl in _config_chain(level):
+            for name in ((f"{kind}_{lvl}_{self.subsys}", f"{kind}_{lvl}") if self.subsys
+                         else (f"{kind}_{lvl}",)):
+                v = param(name)
+                if v is not None and v.strip() != "":
+                    return v
         return None
 
     def verify(self, level: str, user: str, ip: str) -> Decision:

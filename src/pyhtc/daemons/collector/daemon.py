@@ -78,6 +78,20 @@ class Collector(Daemon):
 
     subsystem = "COLLECTOR"
 
+    def default_port(self) -> int:
+        # The collector listens on the port COLLECTOR_HOST names (0 = any free port, as
+        # `use ROLE: Personal` sets; clients then read COLLECTOR_ADDRESS_FILE), else on
+        # COLLECTOR_PORT (9618).
+        host = (self.param("COLLECTOR_HOST") or "").replace(",", " ").split()
+        if host:
+            first = host[0]
+            if first.startswith("<"):
+                first = first.strip("<>").split("?")[0]
+            h, sep, port = first.rpartition(":")
+            if sep and port.isdigit():
+                return int(port)
+        return self.param_integer("COLLECTOR_PORT", 9618)
+
     def udp_receive_buffer(self) -> int:
         # COLLECTOR_SOCKET_BUFSIZE is in bytes (HTCondor's default 10240K); the kernel caps it
         return self.config.param_bytes("COLLECTOR_SOCKET_BUFSIZE", 10240 * 1024) or 0
