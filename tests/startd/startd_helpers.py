@@ -14,7 +14,7 @@ from pyhtc.cedar.security.policy import SecurityPolicy
 from pyhtc.cedar.wire_ad import from_classad, to_classad
 from pyhtc.client import CollectorClient, start_command
 from pyhtc.config import Config
-from pyhtc.daemons.startd import protocol as P
+from pyhtc.cedar import claims as P
 
 
 class Pool:

@@ -17,7 +17,7 @@ from daemon_helpers import run_client
 from startd_helpers import (Pool, activate_claim, deactivate_claim, release_claim,
                             request_claim)
 
-from pyhtc.daemons.startd import protocol as P
+from pyhtc.cedar import claims as P
 
 # jobs run as nobody when the tests run as root, so their python must be one anyone can run
 JOB_PYTHON = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if os.path.exists(p)),

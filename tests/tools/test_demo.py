@@ -8,7 +8,7 @@ from pyhtc.tools.analyze import conjuncts, explain
 
 def test_demo_command_on_the_shared_ads(shared_dir):
     ads = shared_dir / "classad" / "ads"
-    r = subprocess.run([sys.executable, "-m", "pyhtc.cli", "demo", "--job", str(ads / "job.old"),
+    r = subprocess.run([sys.executable, "-m", "pyhtc.cli", "demo", "--match", "--job", str(ads / "job.old"),
                         "--machine", str(ads / "machine.old")], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "(84 attributes)" in r.stdout and "(130 attributes)" in r.stdout
@@ -23,7 +23,7 @@ def test_failing_clause_is_named(shared_dir, tmp_path):
     text = (ads / "machine.old").read_text()
     small.write_text("\n".join("Memory = 512" if line.startswith("Memory =") else line
                                for line in text.splitlines()) + "\n")
-    r = subprocess.run([sys.executable, "-m", "pyhtc.cli", "demo", "--job", str(ads / "job.old"),
+    r = subprocess.run([sys.executable, "-m", "pyhtc.cli", "demo", "--match", "--job", str(ads / "job.old"),
                         "--machine", str(small)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     bad = [line for line in r.stdout.splitlines() if " NO " in line]

@@ -17,6 +17,8 @@ Blocking, on :func:`pyhtc.client.start_command`.  Message contents follow what t
 """
 from __future__ import annotations
 
+import re
+import socket
 from typing import Iterable, Iterator, Optional
 
 from pyhtc.cedar import transport_blocking as tb
@@ -78,9 +80,11 @@ class Q:
     CloseSocket = 10028
     SetEffectiveOwner = 10030
     CommitTransaction = 10031
-    SetAttributeByConstraint = 10005
+    SetAttributeByConstraint = 10021
     SetAttributeByConstraint2 = 10032
     GetCapabilities = 10036
+    SetJobFactory = 10037
+    SendMaterializeData = 10039
 
 
 #: SetAttribute flags (src/condor_includes/condor_qmgr.h)
@@ -405,8 +409,19 @@ class QmgmtConnection:
     error ad when ``rval < 0``).  Use as a context manager: leaving it sends CloseSocket
     (no reply) and closes; nothing is committed unless :meth:`commit` was called."""
 
+    #: NoAck calls are held back (already framed and encrypted, in order) until this many
+    #: bytes are pending or a call needs a reply: one send instead of one per attribute
+    FLUSH_BYTES = 64 * 1024
+
     def __init__(self, stream: tb.BlockingStream):
         self.stream = stream
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        if isinstance(stream, tb.BlockingStream):
+            try:  # small request/reply messages: do not wait for delayed ACKs (Nagle)
+                stream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
 
     # -- plumbing ------------------------------------------------------------------------
     def _reply(self, what: str, error_ad: bool = False) -> int:
@@ -428,10 +443,28 @@ class QmgmtConnection:
         s.end_of_message()
         return rval
 
-    def _call(self, opcode: int, *args, flags: Optional[int] = None) -> "QmgmtConnection":
-        encode_call(self.stream._enc(), opcode, *args, flags=flags)
-        self.stream.end_of_message()
+    def _call(self, opcode: int, *args, flags: Optional[int] = None,
+              defer: bool = False) -> "QmgmtConnection":
+        """Send one call; ``defer`` (NoAck calls) holds its framed bytes back until
+        :meth:`_flush` (every call that is not deferred flushes first, keeping the order)."""
+        s = self.stream
+        encode_call(s._enc(), opcode, *args, flags=flags)
+        if not isinstance(s, tb.BlockingStream):  # another stream kind: plain messages
+            s.end_of_message()
+            return self
+        data, s._out = s._out.data, None
+        wire = s.conn.send_message(data)
+        self._pending.append(wire)
+        self._pending_bytes += len(wire)
+        if not defer or self._pending_bytes >= self.FLUSH_BYTES:
+            self._flush()
         return self
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending, self._pending_bytes = [], 0
+            self.stream.sock.sendall(data)
 
     # -- calls ---------------------------------------------------------------------------
     def get_capabilities(self, mask: int = 0) -> WireAd:
@@ -460,7 +493,8 @@ class QmgmtConnection:
         """SetAttribute / SetAttribute2 (with ``flags``): ``value`` is expression text.
         With NO_ACK no reply is read (a failure shows up at commit)."""
         if flags:
-            self._call(Q.SetAttribute2, cluster, proc, value, name, flags=flags & 0xFF)
+            self._call(Q.SetAttribute2, cluster, proc, value, name, flags=flags & 0xFF,
+                       defer=bool(flags & NO_ACK))
             if flags & NO_ACK:
                 return
         else:
@@ -474,6 +508,71 @@ class QmgmtConnection:
         else:
             self._call(Q.SetAttributeByConstraint, constraint, value, name)
         return self._reply(f"SetAttributeByConstraint({name})")
+
+    def send_materialize_data(self, cluster: int, rows: Iterable[str], flags: int = 0) -> tuple[str, int]:
+        """SendMaterializeData (qmgmt_send_stubs.cpp): the item lines of a late-materialization
+        cluster as raw bytes, each line ``\\n``-terminated (fields of a multi-variable item
+        joined by 0x1F).  Returns ``(spooled items file name, row count)``; raises QmgmtError."""
+        self._flush()  # held-back NoAck calls go first: the schedd sees calls in order
+        enc = self.stream._enc()
+        enc.put_int(Q.SendMaterializeData)
+        enc.put_int(cluster)
+        enc.put_int(flags)
+        data = "".join(r if r.endswith("\n") else r + "\n" for r in rows).encode("utf-8")
+        enc.put_bytes(data)
+        self.stream.end_of_message()
+        s = self.stream
+        filename = s.get_string()
+        count = s.get_int()
+        rval = s.get_int()
+        if rval < 0:
+            errno = s.get_int()
+            s.end_of_message()
+            raise QmgmtError(f"SendMaterializeData failed (errno {errno})", errno)
+        s.end_of_message()
+        return filename, count
+
+    def set_job_factory(self, cluster: int, num: int, digest: str, filename: str = "") -> None:
+        """SetJobFactory(cluster, num, filename, digest): make ``cluster`` (being submitted)
+        a late-materialization factory of at most ``num`` procs at a time
+        (JobMaterializeLimit) from the submit digest text.  Raises QmgmtError."""
+        self._call(Q.SetJobFactory, cluster, num, filename, digest)
+        self._reply(f"SetJobFactory({cluster})")
+
+    def submit_cluster(self, cluster: int, result) -> tuple[int, int]:
+        """Send one cluster of a submission (a :class:`pyhtc.submit.ClusterResult` made for
+        cluster id ``cluster``) as the real clients do (python-bindings schedd.cpp submit,
+        condor_submit.V6/submit.cpp): for late materialization SendMaterializeData (item
+        rows), SetJobFactory(cluster, num, "", digest) and the cluster ad; otherwise NewProc
+        per proc, the cluster ad (NoAck SetAttribute2 on proc -1) before proc 0's own
+        attributes.  The caller commits.  Returns ``(first proc id, number of procs)``;
+        raises QmgmtError (or ValueError for a cluster without procs)."""
+        fac = result.factory
+        if fac is not None:
+            digest = fac["digest"]
+            if fac["items"] is not None:
+                filename, _ = self.send_materialize_data(cluster, ["\x1f".join(r) for r in fac["items"]])
+                # append_queue_statement: the items are read back from the spooled file
+                digest = re.sub(r"from <\n?$", lambda m: f"from {filename}\n", digest)
+            self.set_job_factory(cluster, fac["num"], digest)
+            for name, value in result.cluster_ad.items():
+                self.set_attribute(cluster, -1, name, value, NO_ACK)
+            return 0, fac["procs"]
+        if not result.proc_ads:
+            raise ValueError("Submit description produced no jobs")
+        first = None
+        for i, proc_attrs in enumerate(result.proc_ads):
+            proc = self.new_proc(cluster)
+            if first is None:
+                first = proc
+            if i == 0:
+                for name, value in result.cluster_ad.items():
+                    self.set_attribute(cluster, -1, name, value, NO_ACK)
+            for name, value in proc_attrs.items():
+                if name == "ProcId":
+                    value = str(proc)
+                self.set_attribute(cluster, proc, name, value, NO_ACK)
+        return first, len(result.proc_ads)
 
     def begin(self) -> None:
         """BeginTransaction."""

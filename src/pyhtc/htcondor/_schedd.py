@@ -270,7 +270,11 @@ class Schedd:
         """Submit the jobs of ``description`` (a :class:`pyhtc.submit.Submit`) as one
         cluster over QMGMT, as htcondor2 does: GetCapabilities, NewCluster, NewProc, the
         cluster ad as NoAck SetAttribute2 calls on proc -1, each proc's own attributes,
-        CommitTransaction.  ``count``/``itemdata`` override the queue statement; ``queue``
+        CommitTransaction; with ``max_idle``/``max_materialize`` (late materialization)
+        SendMaterializeData (items), SetJobFactory and the cluster ad instead of procs
+        (:meth:`pyhtc.client.schedd.QmgmtConnection.submit_cluster`), the result then
+        counting every proc the factory will make.
+        ``count``/``itemdata`` override the queue statement; ``queue``
         replaces it (mutually exclusive).  ``spool`` submits the jobs held for a later
         :meth:`spool` (not supported here: raises HTCondorException)."""
         from pyhtc.submit import Submit, SubmitError
@@ -301,22 +305,10 @@ class Schedd:
                                            qdate=int(time.time()))
                 except SubmitError as exc:
                     raise HTCondorException(str(exc)) from None
-                if res.factory is not None:
-                    raise HTCondorException("late materialization (max_materialize) is not supported by this client")
-                first = None
-                for i, proc_attrs in enumerate(res.proc_ads):
-                    proc = q.new_proc(cluster)
-                    if first is None:
-                        first = proc
-                    if i == 0:
-                        for name, value in res.cluster_ad.items():
-                            q.set_attribute(cluster, -1, name, value, NO_ACK)
-                    for name, value in proc_attrs.items():
-                        if name == "ProcId":
-                            value = str(proc)
-                        q.set_attribute(cluster, proc, name, value, NO_ACK)
-                if first is None:
-                    raise HTCondorException("Submit description produced no jobs")
+                try:
+                    first, num = q.submit_cluster(cluster, res)
+                except ValueError as exc:
+                    raise HTCondorException(str(exc)) from None
                 q.commit()
             except QmgmtError as exc:
                 raise HTCondorException(exc.reason or str(exc)) from exc
@@ -329,7 +321,7 @@ class Schedd:
                     raise HTCondorException(f"Failed to submit: {exc}") from exc
                 raise
         ad = to_classad(WireAd(res.cluster_ad.items()))
-        return SubmitResult(cluster, first, len(res.proc_ads), ad)
+        return SubmitResult(cluster, first, num, ad)
 
     def reschedule(self) -> None:
         """Ask the schedd to start a negotiation cycle (RESCHEDULE); failures are silent,

@@ -2,8 +2,20 @@
 
 Usage (options as in the condor_submit manual page):
 
-    condor_submit [-dry-run FILE] [-append LINE]... [-queue ARGS] [-batch-name NAME]
+    condor_submit [-dry-run FILE] [-name SCHEDD] [-pool HOST] [-addr SINFUL]
+                  [-append LINE]... [-queue ARGS] [-batch-name NAME]
                   [-terse] [name=value]... [SUBMITFILE | -]
+
+Without ``-dry-run`` the jobs go to the schedd (the local one through its address file,
+``-name``/``-pool`` through the collector, ``-addr`` directly) over QMGMT as
+condor_submit.V6/submit.cpp does: GetCapabilities, NewCluster, then either NewProc and the
+NoAck SetAttribute2 calls of each proc (the cluster ad before proc 0's own attributes), or,
+for late materialization (``max_idle`` / ``max_materialize``), SendMaterializeData (item
+rows), SetJobFactory(cluster, num, "", digest) and the cluster ad; then CommitTransaction.
+Output as HTCondor's: ``Submitting job(s)`` and a dot per job, then ``N job(s) submitted to
+cluster C.``; with ``-terse`` only ``C.first - C.last``; a submit file read from stdin (and no
+``-terse``) prints every proc's ad (``** Proc C.P:``) instead.  Exit status 0 on success, 1 on
+any error (nothing is committed then).
 
 With ``-dry-run FILE`` no schedd is contacted: every proc's full job ad
 (its cluster's attributes overlaid with its own, ClusterId 1, ProcId
@@ -25,13 +37,15 @@ import time
 
 from pyhtc.submit import QueueError, SubmitError, SubmitSyntaxError, run_description
 
+_SUBMIT_ERRORS = (SubmitSyntaxError, QueueError, SubmitError)
+
 __all__ = ["main"]
 
 
 def _usage(msg: str) -> int:
     print(f"ERROR: {msg}", file=sys.stderr)
-    print("Usage: condor_submit [-dry-run FILE] [-append LINE] [-queue ARGS] [-batch-name NAME] [-terse] "
-          "[name=value]... [SUBMITFILE|-]", file=sys.stderr)
+    print("Usage: condor_submit [-dry-run FILE] [-name SCHEDD] [-pool HOST] [-addr SINFUL] [-append LINE] "
+          "[-queue ARGS] [-batch-name NAME] [-terse] [name=value]... [SUBMITFILE|-]", file=sys.stderr)
     return 1
 
 
@@ -54,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     queue_override = None
     batch_name = None
     terse = False
+    name = pool = addr = None
     overrides: dict[str, str] = {}
     files: list[str] = []
     i = 0
@@ -82,6 +97,17 @@ def main(argv: list[str] | None = None) -> int:
                     batch_name = value()
                 elif _match(a, "terse", 3):
                     terse = True
+                elif _match(a, "name", 1):
+                    name = value()
+                elif _match(a, "pool", 1):
+                    pool = value()
+                elif _match(a, "addr", 3):
+                    addr = value()
+                elif _match(a, "remote", 1):
+                    value()
+                    print("ERROR: -remote (spooling input files to a remote schedd) is not supported; "
+                          "use -name to submit to another schedd", file=sys.stderr)
+                    return 1
                 elif _match(a, "verbose", 1) or _match(a, "disable", 3):
                     pass
                 else:
@@ -119,16 +145,29 @@ def main(argv: list[str] | None = None) -> int:
         # so it takes precedence over the file's batch_name
         quoted = batch_name if batch_name.startswith('"') else f'"{batch_name}"'
         appends.append(f"MY.JobBatchName = {quoted}")
+    submit_time = int(time.time())
+    where = None
+    if dry_run is None:
+        # condor_submit finds its schedd before it reads the submit file (submit.cpp main)
+        from pyhtc.client import DaemonNotFound
+        try:
+            where = _locate(name, pool, addr)
+        except (DaemonNotFound, OSError, ValueError):
+            print(f"\nERROR: Can't find address of {'schedd ' + name if name else 'local schedd'}",
+                  file=sys.stderr)
+            return 1
+
+    def make(cluster_id: int):
+        return run_description(text, source=source, cwd=os.getcwd(), submit_time=submit_time,
+                               submit_method=0, overrides=overrides, queue_override=queue_override,
+                               append=appends, cluster_id=cluster_id)
     try:
-        result = run_description(text, source=source, cwd=os.getcwd(), submit_time=int(time.time()),
-                                 submit_method=0, overrides=overrides, queue_override=queue_override,
-                                 append=appends)
-    except (SubmitSyntaxError, QueueError, SubmitError) as e:
+        result = make(1)
+    except _SUBMIT_ERRORS as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1
     if dry_run is None:
-        print("ERROR: submitting to a schedd is not available yet; use -dry-run FILE", file=sys.stderr)
-        return 1
+        return _submit(make, result, source == "<stdin>", terse, name, where)
     chunks = []
     for cl in result.clusters:
         if cl.factory is not None:
@@ -154,6 +193,80 @@ def main(argv: list[str] | None = None) -> int:
         elif dry_run != "-":
             print("Submitting job(s)" + "." * min(n, 1000))
             print(f"{n} job(s) dry-run to cluster {cl.cluster_id}.")
+    return 0
+
+
+def _locate(name, pool, addr) -> str:
+    """The schedd's sinful string (raises DaemonNotFound / OSError)."""
+    from pyhtc.client import locate_daemon
+    if addr:
+        return addr if addr.startswith("<") else f"<{addr}>"
+    return locate_daemon("schedd", name=name, pool=pool)
+
+
+def _submit(make, result, from_stdin: bool, terse: bool, name, where: str) -> int:
+    """Send the cluster to the schedd and print what condor_submit prints; returns the exit
+    status.  ``make(cluster_id)`` re-runs the description for the cluster id the schedd
+    gives (``$(Cluster)`` expansions, ClusterId)."""
+    from pyhtc.client.schedd import QmgmtError, ScheddClient, ScheddError
+    verbose = from_stdin and not terse
+    try:
+        q = ScheddClient(where).qmgmt(True)
+    except Exception as exc:  # connection, authentication or authorization failure
+        print(f"\nERROR: Failed to connect to {'queue manager ' + name if name else 'local queue manager'}"
+              f"\n{exc}", file=sys.stderr)
+        return 1
+    dots = not verbose and not terse
+    stage = "queue"
+    submitted: list[tuple[int, int, int]] = []
+    with q:
+        try:
+            caps = q.get_capabilities(0)
+            if dots:
+                sys.stdout.write("Submitting job(s)")
+                sys.stdout.flush()
+            cluster = q.new_cluster()
+            res = make(cluster).clusters[0] if cluster != 1 else result.clusters[0]
+            if res.factory is not None and not caps.get("LateMaterialize"):
+                print("\nERROR: Schedd does not support late materialization", file=sys.stderr)
+                return 1
+            first, num = q.submit_cluster(cluster, res)
+            if res.factory is None:
+                for ad in res.full_ads:
+                    if verbose:
+                        sys.stdout.write(f"\n** Proc {cluster}.{ad.get('ProcId')}:\n" +
+                                         format_ad({**ad, "ClusterId": str(cluster)}))
+                    elif dots:
+                        sys.stdout.write(".")
+            submitted.append((cluster, first, first + num - 1))
+            stage = "commit"
+            warning = q.commit()
+        except _SUBMIT_ERRORS as e:
+            print(f"\nERROR: {e}", file=sys.stderr)
+            return 1
+        except QmgmtError as exc:
+            what = "commit job submission into the queue" if stage == "commit" else "queue job"
+            print(f"\nERROR: Failed to {what}."
+                  + (f"\nERROR: {exc.reason}" if exc.reason else f"\nERROR: {exc}"), file=sys.stderr)
+            return 1
+        except ValueError as exc:   # a description that makes no procs
+            print(f"\nERROR: {exc}", file=sys.stderr)
+            return 1
+        except (ScheddError, OSError, EOFError, RuntimeError) as exc:
+            print(f"\nERROR: Failed to submit to the schedd: {exc}", file=sys.stderr)
+            return 1
+    if warning:
+        print("\nWARNING: Committed job submission into the queue with the following warning(s):\n"
+              f"WARNING: {warning}", file=sys.stderr)
+    if dots:
+        sys.stdout.write("\n")
+    if not verbose:
+        for c, lo, hi in submitted:
+            if terse:
+                print(f"{c}.{lo} - {c}.{hi}")
+            else:
+                print(f"{hi - lo + 1} job(s) submitted to cluster {c}.")
+    sys.stdout.flush()
     return 0
 
 

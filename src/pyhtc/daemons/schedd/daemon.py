@@ -6,7 +6,13 @@ Holds the durable job queue in ``$(SPOOL)/job_queue.db`` and serves:
 - QUERY_JOB_ADS / QUERY_JOB_ADS_WITH_AUTH (516/519): ``Schedd.query()`` (:mod:`.commands`);
 - ACT_ON_JOBS (478): hold, release, remove, remove-x, vacate, suspend, continue;
 - QUERY_SCHEDD_HISTORY (515): ``Schedd.history()``;
-- RESCHEDULE (421): logged, the ads are re-sent (the negotiator does the matching).
+- RESCHEDULE (421): the ads are re-sent and RESCHEDULE goes on to the negotiator;
+- NEGOTIATE (416): the schedd's side of matchmaking (:mod:`.negotiation`); matches are
+  claimed and run by condor_shadow processes (:mod:`.shadows`).
+
+Late materialization (:mod:`.factory`): a cluster submitted with SetJobFactory keeps its
+submit digest in the queue database and the schedd makes its procs as max_idle /
+max_materialize allow (SCHEDD_ALLOW_LATE_MATERIALIZE, MAX_MATERIALIZED_JOBS_PER_CLUSTER).
 
 Timers: the periodic job policy every ``PERIODIC_EXPR_INTERVAL`` seconds (:mod:`.policy`),
 the Scheduler and Submitter ads to ``COLLECTOR_HOST`` every ``SCHEDD_INTERVAL`` seconds
@@ -41,10 +47,13 @@ from pyhtc.userlog import JobEventType, UserLog, make_event
 
 from . import commands as cmds
 from .advertise import Advertiser, build_ads
+from .factory import FactoryManager, digest_path, items_path
 from .jobactions import quote, unquote, user_log_path
 from .jobads import AdCache, parse_expr
 from .policy import PeriodicPolicy
 from .qmgmt import QmgmtError, QmgmtSession
+from .shadows import JobRunner
+from .negotiation import negotiate
 from .queue import JobQueue
 from .queue_db import JobQueueDB
 
@@ -79,6 +88,7 @@ class Schedd(Daemon):
     def main_init(self) -> None:
         spool = self.param("SPOOL") or os.path.join(self.param("LOCAL_DIR") or ".", "spool")
         os.makedirs(spool, exist_ok=True)
+        self.spool = spool
         self.queue_path = os.path.join(spool, "job_queue.db")
         try:
             self.queue = JobQueue(JobQueueDB(self.queue_path))
@@ -90,9 +100,12 @@ class Schedd(Daemon):
         self.dc.add_shutdown_hook(self.queue.db.close)
         self._timers: list[int] = []
         self.main_config()
+        self.factories = FactoryManager(self)   # before the cleanup: factory clusters stay
         self._cleanup_at_startup()
         self.advertiser = Advertiser(self)
         self.policy = PeriodicPolicy(self)
+        self.runner = JobRunner(self)
+        self.register_command(Command.NEGOTIATE, "NEGOTIATE", self._negotiate, "NEGOTIATOR")
         self.register_command(Command.QMGMT_WRITE_CMD, "QMGMT_WRITE_CMD", self._qmgmt(False), "WRITE")
         self.register_command(Command.QMGMT_READ_CMD, "QMGMT_READ_CMD", self._qmgmt(True), "READ")
         self.register_command(Command.QUERY_JOB_ADS, "QUERY_JOB_ADS", self._query_jobs, "READ")
@@ -112,6 +125,7 @@ class Schedd(Daemon):
         self.all_users_trusted = self.param_boolean("QUEUE_ALL_USERS_TRUSTED", False)
         self.only_my_jobs = self.param_boolean("CONDOR_Q_ONLY_MY_JOBS", True)
         self.allow_root_owner = self.param_boolean("SCHEDD_ALLOW_ROOT_OWNER", True)
+        self.allow_late_materialize = self.param_boolean("SCHEDD_ALLOW_LATE_MATERIALIZE", True)
         self.immutable_attrs = _names(self.param("IMMUTABLE_JOB_ATTRS")) | _names(
             self.param("SYSTEM_IMMUTABLE_JOB_ATTRS") or _SYSTEM_IMMUTABLE)
         self.protected_attrs = _names(self.param("PROTECTED_JOB_ATTRS")) | _names(
@@ -308,6 +322,11 @@ class Schedd(Daemon):
         by_cluster: dict[int, list[int]] = {}
         for c, p in new:
             by_cluster.setdefault(c, []).append(p)
+        factories = {c: f for c, f in session.factories.items() if c in tx.factories}
+        for c in factories:
+            if c in by_cluster:
+                raise QmgmtError(22, f"cluster {c} has both a job factory and procs")
+            by_cluster[c] = []
         for c, procs in by_cluster.items():
             if tx.get_attribute(c, -1, "Owner") is None:
                 if not session.owner:
@@ -321,7 +340,8 @@ class Schedd(Daemon):
                 tx.set_attribute(c, -1, "TargetType", '"Machine"')
             if tx.get_attribute(c, -1, "QDate") is None:
                 tx.set_attribute(c, -1, "QDate", str(now))
-            tx.set_attribute(c, -1, "TotalSubmitProcs", str(len(procs)))
+            total = factories[c].total_procs if c in factories else len(procs)
+            tx.set_attribute(c, -1, "TotalSubmitProcs", str(total))
             for p in procs:
                 tx.set_attribute(c, p, "ProcId", str(p))
                 if tx.get_attribute(c, p, "JobStatus") is None:
@@ -333,7 +353,14 @@ class Schedd(Daemon):
         if self.submit_requirements:
             for c, p in new:
                 warnings += self.check_submit_requirements(tx.job_attrs(c, p))
+            for c in factories:
+                warnings += self.check_submit_requirements(tx.job_attrs(c, -1))
         events = []
+        for c in factories:
+            path = user_log_path(tx, c, -1)
+            if path:
+                events.append((path, make_event(JobEventType.CLUSTER_SUBMIT, c, -1, 0, when=now,
+                                                SubmitHost=self.sinful)))
         for c, p in new:
             path = user_log_path(tx, c, p)
             if path:
@@ -344,10 +371,34 @@ class Schedd(Daemon):
         if new:
             self.dprintf(Category.ALWAYS, f"Submitted {len(new)} job(s) in cluster(s) "
                                           f"{sorted(by_cluster)} for {session.fqu}")
+        if factories:
+            self._spool_factory_files(factories, session.item_lines)
+            self.dprintf(Category.ALWAYS, f"Submitted job factory for cluster(s) {sorted(factories)} "
+                                          f"for {session.fqu}")
+            self.factories.submitted(factories)
+        session.factories = {}
+        session.item_lines = {}
         self.write_events(events)
         if changed:
             self.queue_changed()
+        if new:
+            self.runner.request_reschedule()
         return "\n".join(dict.fromkeys(warnings))
+
+    def _spool_factory_files(self, factories: dict, item_lines: dict) -> None:
+        """Write each new factory's digest (and item lines) to SPOOL under the names the
+        cluster ad gives (JobMaterializeDigestFile / JobMaterializeItemsFile); the queue
+        database holds the copy the schedd reloads from."""
+        for c, f in factories.items():
+            try:
+                os.makedirs(os.path.dirname(digest_path(self.spool, c)), exist_ok=True)
+                with open(digest_path(self.spool, c), "w", encoding="utf-8") as fh:
+                    fh.write(f.digest)
+                if c in item_lines:
+                    with open(items_path(self.spool, c), "w", encoding="utf-8") as fh:
+                        fh.write("".join(ln + "\n" for ln in item_lines[c]))
+            except OSError as exc:
+                self.dprintf(Category.ALWAYS, f"Cannot write the submit digest of cluster {c} to SPOOL: {exc}")
 
     # -- command handlers --------------------------------------------------------------
     async def force_authentication(self, stream, command: int, what: str) -> bool:
@@ -388,11 +439,30 @@ class Schedd(Daemon):
         self.dprintf(Category.ALWAYS, f"Got RESCHEDULE from {stream.peer.address} "
                                       f"({stream.peer.user or 'unauthenticated'}); re-advertising")
         self.advertiser.soon()
+        self.runner.request_reschedule()
+
+    async def _negotiate(self, stream) -> None:
+        await negotiate(self, stream)
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_schedd``."""
-    return Schedd.main(argv)
+    """Entry point of ``condor_schedd``.
+
+    ``_CONDOR_SCHEDD_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read before
+    the configuration) runs the daemon under cProfile and writes ``<dir>/schedd.<pid>.prof``
+    when it exits (see benchmarks/schedd_bench.py)."""
+    prof_dir = os.environ.get("_CONDOR_SCHEDD_PROFILE")
+    if not prof_dir:
+        return Schedd.main(argv)
+    import cProfile
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        return Schedd.main(argv)
+    finally:
+        prof.disable()
+        os.makedirs(prof_dir, exist_ok=True)
+        prof.dump_stats(os.path.join(prof_dir, f"schedd.{os.getpid()}.prof"))
 
 
 if __name__ == "__main__":

@@ -12,13 +12,19 @@ attribute dictionaries are unchanged (the queue replaces, never mutates, committ
 from __future__ import annotations
 
 import functools
+import struct
 from typing import Optional
 
 from pyhtc import classad as C
-from pyhtc.cedar.wire_ad import WireAd
+from pyhtc.cedar.wire_ad import WireAd, encode_lines
+
+_INT8 = struct.Struct(">q")
+#: the two empty MyType/TargetType strings that end a wire ad on an encrypted stream
+_TYPES_CRYPTO = encode_lines([], True, True)[8:]
 from pyhtc.classad.oldsyntax import convert_escaping
 
-__all__ = ["parse_expr", "is_true", "AdCache", "wire_ad", "job_status"]
+__all__ = ["parse_expr", "is_true", "AdCache", "wire_ad", "job_status", "refs_of",
+           "ConstraintMatcher", "JobEncoder"]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -28,6 +34,18 @@ def parse_expr(text: str) -> C.ExprTree:
     Raises :class:`pyhtc.classad.ClassAdParseError` (a SyntaxError) if ``text`` is not a
     valid expression."""
     return C.ExprTree(convert_escaping(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def refs_of(text: str) -> frozenset:
+    """Lower-cased names of the attributes an expression text references in its own ad
+    (``Foo``, ``MY.Foo``); ``TARGET.`` references and names that do not parse are left out
+    (they are UNDEFINED in a job ad evaluated alone)."""
+    try:
+        names = C.ClassAd().externalRefs(parse_expr(text))
+    except Exception:
+        return frozenset()
+    return frozenset(n.lower() for n in names if "." not in n)
 
 
 def is_true(expr: C.ExprTree, ad: C.ClassAd) -> bool:
@@ -77,6 +95,9 @@ class AdCache:
     does not parse are left out (and counted in ``bad_exprs``).
     """
 
+    #: job ads kept at most (cluster ads are all kept: one per cluster)
+    MAX_JOBS = 4096
+
     def __init__(self, queue):
         self.q = queue
         self._clusters: dict[int, tuple] = {}
@@ -116,7 +137,12 @@ class AdCache:
             return hit[2]
         ad = C.ClassAd(self.cluster_ad(cluster))
         self._fill(ad, src)
-        self._jobs[(cluster, proc)] = (src, csrc, ad)
+        jobs = self._jobs
+        if len(jobs) >= self.MAX_JOBS:
+            # a full job ad copies its cluster's attributes (some KB): keep only the most
+            # recently built ones, not one per job of a 100,000-job queue
+            del jobs[next(iter(jobs))]
+        jobs[(cluster, proc)] = (src, csrc, ad)
         return ad
 
     def prune(self) -> None:
@@ -125,3 +151,184 @@ class AdCache:
             del self._jobs[key]
         for c in [c for c in self._clusters if (c, -1) not in self.q.ads]:
             del self._clusters[c]
+
+
+class ConstraintMatcher:
+    """Evaluates one constraint over committed jobs without building their full ClassAds.
+
+    Only the attributes the constraint references (and, transitively, those their
+    expressions reference) are put in a small ClassAd.  A proc that overrides none of them
+    gives the same answer as its cluster ad, so that answer is computed once per cluster
+    (HTCondor evaluates against the proc ad chained to its cluster ad, qmgmt.cpp; the
+    result is the same).  A constraint that references nothing is evaluated once.
+    """
+
+    def __init__(self, queue, expr: C.ExprTree):
+        self.q = queue
+        self.expr = expr
+        self.refs = refs_of(str(expr))
+        self._const: Optional[bool] = is_true(expr, C.ClassAd()) if not self.refs else None
+        self._cluster: dict[int, tuple] = {}  # cluster -> (cluster ad Attrs, closure, result)
+
+    def _closure_ad(self, cluster: int, proc: int) -> tuple[C.ClassAd, set]:
+        ad = C.ClassAd()
+        seen: set = set()
+        todo = list(self.refs)
+        lookup = self.q.lookup
+        while todo:
+            low = todo.pop()
+            if low in seen:
+                continue
+            seen.add(low)
+            text = lookup(cluster, proc, low)
+            if text is None:
+                continue
+            try:
+                ad[low] = parse_expr(text)
+            except Exception:
+                continue
+            todo.extend(refs_of(text))
+        return ad, seen
+
+    def matches(self, cluster: int, proc: int) -> bool:
+        """Whether job ``cluster.proc`` (proc -1: the cluster ad) satisfies the constraint."""
+        if self._const is not None:
+            return self._const
+        if proc >= 0:
+            cad = self.q.ads.get((cluster, -1))
+            hit = self._cluster.get(cluster)
+            if hit is None or hit[0] is not cad:
+                ad, closure = self._closure_ad(cluster, -1)
+                hit = self._cluster[cluster] = (cad, closure, is_true(self.expr, ad))
+            pad = self.q.ads.get((cluster, proc))
+            if pad is not None:
+                closure = hit[1]
+                if not any(k in closure for k in pad):
+                    return hit[2]
+        ad, _ = self._closure_ad(cluster, proc)
+        return is_true(self.expr, ad)
+
+
+class JobEncoder:
+    """``(name, expression text)`` lists of job ads for the wire, straight from the queue's
+    texts: the cluster ad's list is built once per cluster and each proc's few attributes
+    are laid over it (the proc ad holds only what differs, queue.py).
+
+    ``private``: lower-case names never sent (ClassAdPrivateAttrs, PUT_CLASSAD_NO_PRIVATE);
+    ``projection``: names to send (sorted case-insensitively, as putClassAd's whitelist
+    does), or None for all.  ``ServerTime = server_time`` is appended when given.
+    """
+
+    def __init__(self, queue, projection=None, server_time: Optional[int] = None):
+        from pyhtc.cedar.wire_ad import is_private
+        self.q = queue
+        self._is_private = is_private
+        self.proj = sorted({n.lower() for n in projection}) if projection else None
+        self.tail = [("ServerTime", str(int(server_time)))] if server_time is not None else []
+        # putClassAd with PUT_CLASSAD_SERVER_TIME replaces a stored ServerTime
+        self._st = "servertime" if server_time is not None else None
+        self._cluster: dict[int, tuple] = {}
+        self._wire: dict[tuple, tuple] = {}
+
+    def _base(self, cluster: int):
+        cad = self.q.ads.get((cluster, -1))
+        hit = self._cluster.get(cluster)
+        if hit is not None and hit[0] is cad:
+            return hit
+        items, index = [], {}
+        if cad:
+            for low, (n, e) in cad.items():
+                if low == self._st or self._is_private(n):
+                    continue
+                index[low] = len(items)
+                items.append((n, e))
+        hit = self._cluster[cluster] = (cad, items, index)
+        return hit
+
+    def items(self, cluster: int, proc: int) -> list:
+        """The wire pairs of job ``cluster.proc`` (proc -1: the cluster ad alone)."""
+        _cad, base, index = self._base(cluster)
+        pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
+        if self.proj is not None:
+            out = []
+            for low in self.proj:
+                v = pad.get(low) if pad else None
+                i = index.get(low)
+                if v is not None:
+                    name = base[i][0] if i is not None else v[0]
+                    if low == self._st or self._is_private(name):
+                        continue
+                    out.append((name, v[1]))
+                elif i is not None:
+                    out.append(base[i])
+            out.sort(key=lambda it: it[0].lower())
+            return out + self.tail
+        if not pad:
+            return base + self.tail
+        out = list(base)
+        for low, (n, e) in pad.items():
+            i = index.get(low)
+            if i is not None:
+                out[i] = (out[i][0], e)
+            elif low != self._st and not self._is_private(n):
+                out.append((n, e))
+        return out + self.tail
+
+    # -- wire bytes ----------------------------------------------------------------------
+    def wire(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
+        """putClassAd() bytes of job ``cluster.proc`` (with the MyType/TargetType strings),
+        the same bytes :func:`pyhtc.cedar.wire_ad.put_ad` writes for :meth:`items`.
+
+        The cluster's attribute lines are encoded once; for each set of attributes procs
+        override, the cluster lines between them are joined once; a proc then costs the
+        encoding of its own few lines (classad_oldnew.cpp putClassAd, PROTOCOL.md 3)."""
+        if self.proj is not None:
+            return encode_lines(self.items(cluster, proc), crypto_mode, True)
+        cad, base, index = self._base(cluster)
+        key = (cluster, crypto_mode)
+        hit = self._wire.get(key)
+        if hit is None or hit[0] is not cad:
+            lines = [_line(n, e, crypto_mode) for n, e in base]
+            hit = self._wire[key] = (cad, lines, {})
+        lines, by_override = hit[1], hit[2]
+        pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
+        over, extra = [], []
+        if pad:
+            for low, (n, e) in pad.items():
+                i = index.get(low)
+                if i is not None:
+                    over.append((i, e))
+                elif low != self._st and not self._is_private(n):
+                    extra.append((n, e))
+        over.sort()
+        okey = tuple(i for i, _ in over)
+        segs = by_override.get(okey)
+        if segs is None:
+            segs, start = [], 0
+            for i in okey:
+                segs.append(b"".join(lines[start:i]))
+                start = i + 1
+            segs.append(b"".join(lines[start:]))
+            if len(by_override) > 64:
+                by_override.clear()
+            by_override[okey] = segs
+        parts = [_INT8.pack(len(base) + len(extra) + len(self.tail)), segs[0]]
+        for k, (i, e) in enumerate(over):
+            parts.append(_line(base[i][0], e, crypto_mode))
+            parts.append(segs[k + 1])
+        for n, e in extra:
+            parts.append(_line(n, e, crypto_mode))
+        for n, e in self.tail:
+            parts.append(_line(n, e, crypto_mode))
+        parts.append(_TYPES_CRYPTO if crypto_mode else b"\0\0")
+        return b"".join(parts)
+
+
+def _line(name: str, expr: str, crypto_mode: bool) -> bytes:
+    """One ``Name = expr`` CEDAR string as putClassAd sends it: NUL-terminated, and on an
+    encrypted stream preceded by its length (8-byte int), as
+    :func:`pyhtc.cedar.wire_ad.encode_lines` does."""
+    raw = f"{name} = {expr}\0".encode("utf-8", "surrogateescape")
+    if raw.count(b"\0") != 1:
+        raise ValueError("CEDAR strings cannot contain NUL bytes")
+    return _INT8.pack(len(raw)) + raw if crypto_mode else raw

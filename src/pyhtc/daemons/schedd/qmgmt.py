@@ -28,8 +28,9 @@ from pyhtc.cedar.errors import CedarError
 from pyhtc.cedar.wire_ad import WireAd
 from pyhtc.daemoncore.log import Category
 
+from .factory import FactoryError, JobFactory, digest_path, items_path, parse_item_rows
 from .jobactions import count_hold, quote, unquote
-from .jobads import is_true, parse_expr, wire_ad
+from .jobads import ConstraintMatcher, parse_expr, wire_ad
 from .queue import QueueError
 
 __all__ = ["QmgmtSession", "OP"]
@@ -67,6 +68,7 @@ class OP:
     SetAllowProtectedAttrChanges = 10035
     GetCapabilities = 10036
     SetJobFactory = 10037
+    SendMaterializeData = 10039
 
 
 # SetAttribute flags (src/condor_includes/condor_qmgr.h)
@@ -76,6 +78,8 @@ QUERY_ONLY = 1 << 5
 POST_SUBMIT_CLUSTER_CHANGE = 1 << 7
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+#: values that are valid expressions without parsing them (integers, plain string literals)
+_SIMPLE_VALUE = re.compile(r'-?[0-9]{1,18}|"[^"\\\x00-\x1f]*"')
 #: attributes whose value the schedd fills in for a new job
 _OWNER, _USER = "owner", "user"
 
@@ -106,6 +110,9 @@ class QmgmtSession:
         self.scan: Optional[list] = None
         self.allow_protected = True
         self._owner_jobs: Optional[int] = None  # the owner's jobs in the queue (MAX_JOBS_PER_OWNER)
+        #: late materialization of this transaction: cluster -> JobFactory / item lines
+        self.factories: dict[int, JobFactory] = {}
+        self.item_lines: dict[int, list[str]] = {}
 
     # -- permission checks ---------------------------------------------------------------
     @property
@@ -124,7 +131,8 @@ class QmgmtSession:
             raise QmgmtError(E.EINVAL, f"Got invalid attribute named {name} for job {c}.{p}")
         if not deleting:
             try:
-                parse_expr(value)
+                if not _SIMPLE_VALUE.fullmatch(value):
+                    parse_expr(value)
             except Exception:
                 raise QmgmtError(E.EINVAL, f"Received invalid attribute value '{value}' for "
                                            f"job {c}.{p}; ignoring") from None
@@ -298,8 +306,9 @@ class QmgmtSession:
     async def _op_capabilities(self):
         await self.stream.get_int()  # mask
         await self.stream.end_of_message()
-        self.stream.put_ad(WireAd.from_values({"LateMaterialize": False,
-                                               "LateMaterializeVersion": 0}))
+        # GetSchedulerCapabilities (qmgmt.cpp)
+        self.stream.put_ad(WireAd.from_values({"LateMaterialize": self.s.allow_late_materialize,
+                                               "LateMaterializeVersion": 2}))
         await self.stream.end_of_message()
 
     async def _op_new_cluster(self):
@@ -363,6 +372,8 @@ class QmgmtSession:
         if c in self.tx.new_clusters:
             if p is None:
                 self.tx.destroy_cluster(c)
+                self.factories.pop(c, None)
+                self.item_lines.pop(c, None)
             elif self.tx.exists(c, p):
                 self.tx.destroy_proc(c, p)
             else:
@@ -379,11 +390,12 @@ class QmgmtSession:
 
     async def _op_set_attribute(self, two: bool):
         st = self.stream
-        c = await st.get_int()
-        p = await st.get_int()
-        value = await st.get_string()
-        name = await st.get_string()
-        flags = (await st.get_char()) if two else 0
+        dec = await st._decoder()  # the call's message is in: decode it without awaiting
+        c = dec.get_int()
+        p = dec.get_int()
+        value = dec.get_string()
+        name = dec.get_string()
+        flags = dec.get_char() if two else 0
         await st.end_of_message()
         if not value:
             if flags & NO_ACK:
@@ -436,9 +448,9 @@ class QmgmtSession:
         only_mine = bool(flags & ONLY_MY_JOBS) and self.s.only_my_jobs and not self.super_user
         jobs = clusters = 0
         error = 0
+        match = ConstraintMatcher(self.s.queue, expr).matches
         for c, p in list(self.s.queue.jobs()):
-            ad = self.s.ads.get(c, p)
-            if ad is None or not is_true(expr, ad):
+            if (c, p) not in self.s.queue.ads or not match(c, p):
                 continue
             if only_mine and not self.s.owns(self.fqu, c, p):
                 continue
@@ -479,6 +491,8 @@ class QmgmtSession:
         await self.stream.end_of_message()
         self.errors = []
         self.tx.abort()
+        self.factories = {}
+        self.item_lines = {}
         self.active_cluster = -1
         await self._reply(0)
 
@@ -594,12 +608,10 @@ class QmgmtSession:
         await st.end_of_message()
 
     def _matching(self, constraint: Optional[str]) -> list:
-        expr = parse_expr(constraint) if constraint else None
-        out = []
-        for c, p in self.s.queue.jobs():
-            if expr is None or is_true(expr, self.s.ads.get(c, p)):
-                out.append((c, p))
-        return out
+        if not constraint:
+            return list(self.s.queue.jobs())
+        match = ConstraintMatcher(self.s.queue, parse_expr(constraint)).matches
+        return [(c, p) for c, p in self.s.queue.jobs() if match(c, p)]
 
     async def _next_job(self, constraint: Optional[str], init: int):
         st = self.stream
@@ -652,14 +664,62 @@ class QmgmtSession:
         await st.end_of_message()
 
     async def _op_set_job_factory(self):
+        """SetJobFactory(cluster, num, filename, digest) (qmgmt_receivers.cpp,
+        QmgmtHandleSetJobFactory): only for the cluster being submitted; sets
+        JobMaterializeLimit = num, JobMaterializeDigestFile, JobMaterializeNextProcId = 0."""
         st = self.stream
-        await st.get_int()
-        await st.get_int()
-        await st.get_string()
-        await st.get_string()
+        c = await st.get_int()
+        num = await st.get_int()
+        await st.get_string()  # filename: unused since 8.7 (the digest travels as text)
+        digest = await st.get_string()
         await st.end_of_message()
-        # late materialization is not offered (GetCapabilities says so)
-        await self._reply(-1, E.EPERM)
+        if c != self.active_cluster or c not in self.tx.new_clusters or self.read_only:
+            return await self._reply(-1, E.EPERM)
+        if not self.s.allow_late_materialize:
+            self.s.dprintf(Category.ALWAYS, f"Failing remote SetJobFactory {c} because "
+                                            f"SCHEDD_ALLOW_LATE_MATERIALIZE is false")
+            return await self._reply(-1, E.EPERM)
+        if not digest:
+            return await self._reply(-1, E.EINVAL)
+        try:
+            factory = JobFactory(c, digest, self.item_lines.get(c))
+        except FactoryError as exc:
+            self.s.dprintf(Category.ALWAYS, f"Failing remote SetJobFactory {c} because "
+                                            f"MakeJobFactory failed : {exc}")
+            return await self._reply(-1, E.EINVAL)
+        self.tx.set_attribute(c, -1, "JobMaterializeLimit", str(num))
+        self.tx.set_attribute(c, -1, "JobMaterializeDigestFile", quote(digest_path(self.s.spool, c)))
+        self.tx.set_attribute(c, -1, "JobMaterializeNextProcId", "0")
+        self.factories[c] = factory
+        self.tx.factories[c] = (digest, factory.rows)
+        await self._reply(0)
+
+    async def _op_send_materialize_data(self):
+        """SendMaterializeData(cluster, flags, item bytes...) (QmgmtHandleSendMaterializeData):
+        the item lines of the cluster being submitted; the reply is ``string filename,
+        int row_count, int rval`` (+ errno)."""
+        st = self.stream
+        c = await st.get_int()
+        await st.get_int()  # flags
+        dec = await st._decoder()
+        data = dec.get_bytes(dec.remaining)
+        await st.end_of_message()
+        if c != self.active_cluster or c not in self.tx.new_clusters or self.read_only:
+            return False  # as the receiver: no reply, the connection ends
+        path = items_path(self.s.spool, c)
+        try:
+            if not self.s.allow_late_materialize:
+                raise QmgmtError(E.EPERM, "SCHEDD_ALLOW_LATE_MATERIALIZE is false")
+            rows = parse_item_rows(data)
+        except (QmgmtError, FactoryError) as exc:
+            self.s.dprintf(Category.ALWAYS, f"Failing remote SendMaterializeData {c}: {exc}")
+            st.put_string("").put_int(0).put_int(-1).put_int(getattr(exc, "errno", E.EINVAL))
+            await st.end_of_message()
+            return
+        self.item_lines[c] = rows
+        self.tx.set_attribute(c, -1, "JobMaterializeItemsFile", quote(path))
+        st.put_string(path).put_int(len(rows)).put_int(0)
+        await st.end_of_message()
 
     _ops = {
         OP.InitializeConnection: _op_init,
@@ -691,4 +751,5 @@ class QmgmtSession:
         OP.GetJobByConstraint: _op_get_job_by_constraint,
         OP.GetAllJobsByConstraint: _op_get_all_by_constraint,
         OP.SetJobFactory: _op_set_job_factory,
+        OP.SendMaterializeData: _op_send_materialize_data,
     }

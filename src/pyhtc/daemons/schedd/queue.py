@@ -11,6 +11,7 @@ Semantics from src/condor_schedd.V6/qmgmt.cpp:
 """
 from __future__ import annotations
 
+import sys
 import time
 from typing import Iterator, Optional
 
@@ -30,6 +31,9 @@ class QueueError(Exception):
         self.errno = errno
 
 
+_intern = sys.intern
+
+
 class Attrs(dict):
     """Attributes of one ad: lower-cased name -> (name as first spelled, expression text)."""
 
@@ -41,14 +45,15 @@ class Attrs(dict):
     def from_json(cls, d: dict) -> "Attrs":
         a = cls()
         for n, e in d.items():
-            a[n.lower()] = (n, e)
+            a[_intern(n.lower())] = (_intern(n), e)
         return a
 
     def set(self, name: str, expr: str) -> None:
-        """Set ``name`` to the expression text ``expr`` (keeping an existing spelling)."""
+        """Set ``name`` to the expression text ``expr`` (keeping an existing spelling).
+        Names are interned: 100,000 proc ads share one copy of each."""
         low = name.lower()
         old = self.get(low)
-        self[low] = (old[0] if old else name, expr)
+        self[_intern(low)] = (old[0] if old else _intern(name), expr)
 
 
 class JobQueue:
@@ -56,6 +61,10 @@ class JobQueue:
 
     ``ads`` maps ``(cluster, proc)`` to :class:`Attrs` (proc -1 for cluster ads).
     ``version`` increases on every commit (for caches of derived data).
+    ``keep_clusters``: clusters whose cluster ad stays when their last proc leaves (a late
+    materialization factory that will make more procs; qmgmt.cpp keeps such a cluster until
+    JobFactoryAllowsClusterRemoval).  ``listeners``: callables called after every commit
+    with the set of cluster ids the commit touched.
     """
 
     def __init__(self, db: JobQueueDB):
@@ -63,6 +72,8 @@ class JobQueue:
         self.ads: dict[tuple, Attrs] = {}
         self.procs_of: dict[int, list[int]] = {}
         self.version = 0
+        self.keep_clusters: set[int] = set()
+        self.listeners: list = []
         for c, p, d in db.load():
             self.ads[(c, p)] = Attrs.from_json(d)
             if p >= 0:
@@ -120,24 +131,42 @@ class JobQueue:
         """A new client transaction (``owner`` is the authenticated user, for records)."""
         return Transaction(self, owner)
 
-    def _apply(self, staged: dict, destroyed: set, history: list) -> None:
-        upserts = [(c, p, a.to_json()) for (c, p), a in staged.items()]
-        self.db.commit(upserts, sorted(destroyed), history)
+    def _apply(self, staged: dict, destroyed: set, history: list, factories=(), drop_factories=()) -> None:
+        upserts = ((c, p, a.to_json()) for (c, p), a in staged.items())  # streamed, not kept
+        self.db.commit(upserts, sorted(destroyed), history, factories, drop_factories)
+        # proc lists change per cluster in one step (a 100,000-proc commit stays linear)
+        added: dict[int, list[int]] = {}
         for key, a in staged.items():
-            self.ads[key] = a
             c, p = key
+            if p >= 0 and key not in self.ads:
+                added.setdefault(c, []).append(p)
+            elif p < 0:
+                self.procs_of.setdefault(c, [])
+            self.ads[key] = a
+        for c, new in added.items():
+            new.sort()
             procs = self.procs_of.setdefault(c, [])
-            if p >= 0 and p not in procs:
-                procs.append(p)
-                procs.sort()
+            if procs and new[0] <= procs[-1]:
+                procs[:] = sorted(set(procs).union(new))
+            else:
+                procs.extend(new)
+        gone: dict[int, set] = {}
         for key in destroyed:
             self.ads.pop(key, None)
             c, p = key
-            if p >= 0 and c in self.procs_of and p in self.procs_of[c]:
-                self.procs_of[c].remove(p)
+            if p >= 0:
+                gone.setdefault(c, set()).add(p)
+        for c, ps in gone.items():
+            if c in self.procs_of:
+                self.procs_of[c] = [p for p in self.procs_of[c] if p not in ps]
+        for c, p in destroyed:
             if p < 0:
                 self.procs_of.pop(c, None)
         self.version += 1
+        if self.listeners:
+            touched = {k[0] for k in staged} | {k[0] for k in destroyed}
+            for fn in list(self.listeners):
+                fn(touched)
 
     def remove_to_history(self, jobs: list[tuple[int, int]], when: Optional[int] = None) -> None:
         """Move ``jobs`` out of the queue into history in one transaction (full job ads);
@@ -149,7 +178,7 @@ class JobQueue:
         for c, p in jobs:
             left.setdefault(c, set(self.procs_of.get(c, ()))).discard(p)
         for c, rest in left.items():
-            if not rest:
+            if not rest and c not in self.keep_clusters:
                 destroyed.add((c, -1))
         self._apply({}, destroyed, history)
 
@@ -171,6 +200,10 @@ class Transaction:
         self.next_proc: dict[int, int] = {}
         self.history: list[tuple[int, int, int, dict]] = []
         self._alive: dict[int, int] = {}
+        #: late materialization: cluster -> (submit digest, item rows or None) (SetJobFactory)
+        self.factories: dict[int, tuple[str, Optional[list]]] = {}
+        #: clusters whose stored factory goes at commit
+        self.drop_factories: set[int] = set()
 
     def new_cluster(self) -> int:
         """Allocate a cluster id (durably: it is never handed out again)."""
@@ -180,9 +213,16 @@ class Transaction:
         self.next_proc[cid] = 0
         return cid
 
-    def new_proc(self, cluster: int) -> int:
+    def new_proc(self, cluster: int, proc_id: Optional[int] = None) -> int:
         """Add the next proc to ``cluster`` (a cluster created in this transaction, or an
-        existing one); returns the proc id."""
+        existing one); returns the proc id.  ``proc_id`` forces the id (a job factory's
+        JobMaterializeNextProcId); raises QueueError if that job exists."""
+        if proc_id is not None:
+            if self.exists(cluster, proc_id):
+                raise QueueError(f"job {cluster}.{proc_id} already exists", 17)
+            self.staged[(cluster, proc_id)] = Attrs()
+            self.next_proc[cluster] = max(self.next_proc.get(cluster, 0), proc_id + 1)
+            return proc_id
         if cluster not in self.next_proc:
             if cluster not in self.q.procs_of:
                 raise QueueError(f"cluster {cluster} does not exist")
@@ -248,6 +288,8 @@ class Transaction:
         if (cluster, -1) in self.q.ads:
             self.destroyed.add((cluster, -1))
         self.next_proc.pop(cluster, None)
+        if self.factories.pop(cluster, None) is None and cluster in self.q.keep_clusters:
+            self.drop_factories.add(cluster)
 
     def job_attrs(self, cluster: int, proc: int) -> dict:
         """``{name: expr text}`` of a job as this transaction sees it (cluster attributes
@@ -286,7 +328,8 @@ class Transaction:
         else:
             alive -= 1
         self._alive[cluster] = alive
-        if alive <= 0 and not any(k[0] == cluster and k[1] >= 0 for k in self.staged):
+        if alive <= 0 and cluster not in self.q.keep_clusters and \
+                not any(k[0] == cluster and k[1] >= 0 for k in self.staged):
             self.staged.pop((cluster, -1), None)
             if (cluster, -1) in self.q.ads:
                 self.destroyed.add((cluster, -1))
@@ -297,12 +340,14 @@ class Transaction:
 
     def commit(self) -> None:
         """Make every staged change durable and visible, atomically. A cluster created here
-        with no procs is dropped (as HTCondor drops empty clusters)."""
+        with no procs is dropped (as HTCondor drops empty clusters), unless it has a job
+        factory (late materialization)."""
         staged = dict(self.staged)
         for cid in self.new_clusters:
-            if not any(k[0] == cid and k[1] >= 0 for k in staged):
+            if cid not in self.factories and not any(k[0] == cid and k[1] >= 0 for k in staged):
                 staged.pop((cid, -1), None)
-        self.q._apply(staged, self.destroyed, self.history)
+        factories = [(c, d, i) for c, (d, i) in self.factories.items()]
+        self.q._apply(staged, self.destroyed, self.history, factories, sorted(self.drop_factories))
         self.abort()
 
     def abort(self) -> None:
@@ -313,3 +358,5 @@ class Transaction:
         self.next_proc = {}
         self.history = []
         self._alive = {}
+        self.factories = {}
+        self.drop_factories = set()

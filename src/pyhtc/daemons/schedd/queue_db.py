@@ -10,6 +10,10 @@ Layout (one file, normally ``$(SPOOL)/job_queue.db``):
   a JSON object ``{name: expression text}`` in the order the attributes were set;
 - ``history(cluster, proc, completed, attrs)``: ads of jobs that left the queue (Completed or
   Removed), ``completed`` being the Unix time they left;
+- ``factories(cluster, digest, items)``: late-materialization job factories (SetJobFactory):
+  the submit digest text and the item rows (JSON list of lists, or NULL); the factory's
+  counters live in its cluster ad (JobMaterializeNextProcId, JobMaterializeNextRow) so they
+  change in the same transaction as the procs they make;
 - ``meta(key, value)``: ``NextClusterId`` (never reused, even for clusters whose submission
   was abandoned: it is made durable before the id is handed out).
 
@@ -36,6 +40,8 @@ CREATE TABLE IF NOT EXISTS history (
     cluster INTEGER NOT NULL, proc INTEGER NOT NULL, completed INTEGER NOT NULL,
     attrs TEXT NOT NULL, PRIMARY KEY (cluster, proc));
 CREATE INDEX IF NOT EXISTS history_completed ON history (completed);
+CREATE TABLE IF NOT EXISTS factories (
+    cluster INTEGER PRIMARY KEY, digest TEXT NOT NULL, items TEXT);
 """
 
 
@@ -63,6 +69,11 @@ class JobQueueDB:
         (proc -1) before their procs, ordered by cluster and proc."""
         for c, p, attrs in self.db.execute("SELECT cluster, proc, attrs FROM jobs ORDER BY cluster, proc"):
             yield c, p, json.loads(attrs)
+
+    def factories(self) -> Iterator[tuple[int, str, Optional[list]]]:
+        """Every stored job factory as ``(cluster, digest text, item rows or None)``."""
+        for c, digest, items in self.db.execute("SELECT cluster, digest, items FROM factories ORDER BY cluster"):
+            yield c, digest, (json.loads(items) if items is not None else None)
 
     def peek_next_cluster_id(self) -> int:
         """The id the next :meth:`allocate_cluster_id` will return."""
@@ -92,11 +103,18 @@ class JobQueueDB:
 
     def commit(self, upserts: Iterable[tuple[int, int, dict]] = (),
                deletes: Iterable[JobKey] = (),
-               to_history: Iterable[tuple[int, int, int, dict]] = ()) -> None:
+               to_history: Iterable[tuple[int, int, int, dict]] = (),
+               factories: Iterable[tuple[int, str, Optional[list]]] = (),
+               drop_factories: Iterable[int] = ()) -> None:
         """Apply one client transaction atomically: write the full attribute dicts of
-        ``upserts``, remove ``deletes`` and append ``to_history`` rows
-        ``(cluster, proc, completed, attrs)``."""
+        ``upserts``, remove ``deletes``, append ``to_history`` rows
+        ``(cluster, proc, completed, attrs)``, store ``factories`` rows ``(cluster, digest,
+        items)`` and remove the factories of the clusters in ``drop_factories``."""
         with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO factories(cluster, digest, items) VALUES(?, ?, ?)",
+                ((c, d, json.dumps(i) if i is not None else None) for c, d, i in factories))
+            self.db.executemany("DELETE FROM factories WHERE cluster=?", ((c,) for c in drop_factories))
             self.db.executemany(
                 "INSERT INTO jobs(cluster, proc, attrs) VALUES(?, ?, ?) "
                 "ON CONFLICT(cluster, proc) DO UPDATE SET attrs=excluded.attrs",

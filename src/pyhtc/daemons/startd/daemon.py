@@ -50,7 +50,7 @@ from pyhtc.cedar.wire_ad import WireAd, from_classad, to_classad
 from pyhtc.daemoncore.daemon import PLATFORM_STRING, VERSION_STRING, Daemon
 from pyhtc.daemoncore.log import Category
 
-from . import protocol as P
+from pyhtc.cedar import claims as P
 from .machine import Resources, machine_attributes, machine_resources
 from .slots import Claim, Slot, SlotConfigError, allocate, slot_specs
 

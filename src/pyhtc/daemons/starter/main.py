@@ -338,7 +338,9 @@ class Starter:
                 self.monitor.kill_family(self.job_pid)
                 self.vacate_deadline = None
             if now >= next_update:
-                write_ad(self.update_path, self.usage_ad())
+                usage = self.usage_ad()
+                write_ad(self.update_path, usage)
+                self.mirror_for_shadow(".update", usage)
                 next_update = now + self.update_interval()
             time.sleep(0.05)
 
@@ -413,6 +415,58 @@ class Starter:
                     result[k] = hold[k]
         result["Outcome"] = outcome
         return result
+
+    def transfers(self) -> bool:
+        """Whether the job's files move through the shadow (:mod:`.transfer`): the shadow
+        offered it and the job runs in the sandbox."""
+        from . import transfer
+        return transfer.wanted(self.job) and self.job_cwd() == self.sandbox
+
+    def transfer_input(self) -> bool:
+        """Fetch the input before the job starts; on failure write a held result (code 13)
+        and clean up.  Returns False when the job must not run."""
+        from pyhtc.filetransfer.plan import snapshot_sandbox
+        from . import transfer
+        self.snapshot = None
+        if not self.transfers():
+            return True
+        err = transfer.receive_input(self.job, self.sandbox, self.config)
+        if err is None:
+            self.snapshot = snapshot_sandbox(self.sandbox)
+            return True
+        self.log.dprintf(Category.ALWAYS, f"ERROR: {err[2]}")
+        held = C.ClassAd({"Outcome": "Held", "StarterPid": self.pid, "Slot": self.slot,
+                          "HoldReasonCode": err[0], "HoldReasonSubCode": err[1], "HoldReason": err[2]})
+        write_ad(self.result_path, held)
+        self.mirror_for_shadow("", held)
+        self.cleanup()
+        self.mirror_for_shadow(".done", C.ClassAd({"StarterPid": self.pid}))
+        return False
+
+    def transfer_output(self, result: C.ClassAd) -> None:
+        """Send the output of a job that exited; a failure holds the job (code 12)."""
+        from . import transfer
+        if result.get("Outcome") != "Exited" or not self.transfers():
+            return
+        err = transfer.send_output(self.job, self.sandbox, getattr(self, "snapshot", None), self.config)
+        if err is not None:
+            self.log.dprintf(Category.ALWAYS, f"ERROR: {err[2]}")
+            result.update({"Outcome": "Held", "HoldReasonCode": err[0], "HoldReasonSubCode": err[1],
+                           "HoldReason": err[2]})
+
+    def mirror_for_shadow(self, suffix: str, ad: C.ClassAd) -> None:
+        """Until the shadow<->starter CEDAR protocol exists: when the job ad names
+        ``_condor_ShadowResultFile`` (set by pyhtc's condor_shadow on the same host), also
+        write a ".started" marker (StarterPid), the usage (``suffix`` ".update"), the result
+        (suffix "") there, and a ".done" marker once the sandbox is cleaned up (the starter
+        then exits)."""
+        path = self.job.get("_condor_ShadowResultFile")
+        if not isinstance(path, str) or not path:
+            return
+        try:
+            write_ad(path + suffix, ad)
+        except OSError as exc:
+            self.log.dprintf(Category.ALWAYS, f"Cannot write {path + suffix} for the shadow: {exc}")
 
     def cleanup(self) -> None:
         """Remove the sandbox and the usage file."""
@@ -535,20 +589,29 @@ def main(argv: Optional[list[str]] = None) -> int:
                       (lambda s, f: st.requests.append(signal.SIGQUIT)))
     try:
         st.make_sandbox()
+        st.mirror_for_shadow(".started", C.ClassAd({"StarterPid": os.getpid()}))
+        if not st.transfer_input():
+            return 1
         st.start_job()
     except (OSError, ValueError) as exc:
         log.dprintf(Category.ERROR, f"ERROR: failed to start the job: {exc}")
-        write_ad(st.result_path, C.ClassAd({"Outcome": "Failed", "StarterPid": os.getpid(),
-                                            "Slot": ns.slot, "ErrorReason": f"Failed to execute: {exc}"}))
+        failed = C.ClassAd({"Outcome": "Failed", "StarterPid": os.getpid(),
+                            "Slot": ns.slot, "ErrorReason": f"Failed to execute: {exc}"})
+        write_ad(st.result_path, failed)
+        st.mirror_for_shadow("", failed)
         if st.monitor is not None:
             st.monitor.shutdown()
         st.cleanup()
+        st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
         return 1
     status = st.wait_job()
     result = st.finish(status)
+    st.transfer_output(result)
     write_ad(st.result_path, result)
+    st.mirror_for_shadow("", result)
     log.dprintf(Category.ALWAYS, f"Job exited: {result.printOld().strip().replace(chr(10), '; ')}")
     st.cleanup()
+    st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
     log.dprintf(Category.ALWAYS, f"**** condor_starter (condor_STARTER) pid {os.getpid()} EXITING WITH STATUS 0")
     return 0
 

@@ -1,0 +1,400 @@
+"""Claims and shadows: how the schedd runs the jobs the negotiator matched
+(src/condor_schedd.V6/schedd.cpp: contactStartd / claimStartd, StartJob / start_std,
+add_shadow_rec, child_exit / jobExitCode, claim reuse in StartJobs -> FindRunnableJob;
+mark_jobs_idle at startup).
+
+For each match (claim id + slot ad from PERMISSION_AND_AD) the schedd sends REQUEST_CLAIM
+(442) to the slot's ``MyAddress`` with the job ad (``_condor_SEND_CLAIMED_AD``: the reply
+names the slot, a dynamic one for a partitionable slot).  A granted claim gets a
+``condor_shadow`` (:mod:`pyhtc.daemons.shadow.main`) for the job: the job goes Running
+(JobStatus 2, JobCurrentStartDate, JobStartDate, JobRunCount, NumShadowStarts, RemoteHost,
+LastMatchTime).  When the shadow exits, its exit code (src/condor_includes/exit.h) decides:
+
+- JOB_EXITED (100): Completed (JobStatus 4, CompletionDate, ExitCode...) and moved to history
+  unless ``LeaveJobInQueue`` is true;
+- JOB_SHOULD_REQUEUE (107), JOB_NOT_STARTED (108), JOB_RECONNECT_FAILED (116), JOB_KILLED
+  (102): back to Idle;
+- JOB_SHOULD_HOLD (112): held with the shadow's HoldReason/Code/SubCode (34 = the starter's
+  OOM, 3 = OnExitHold, 6 = could not execute);
+- JOB_SHOULD_REMOVE (113): removed;
+- anything else (JOB_EXCEPTION 4...): SHADOW_EXCEPTION in the user log, back to Idle.
+
+The shadow's attribute updates (``-report`` file: ExitCode, RemoteUserCpu, ImageSize...)
+are applied in the same transaction; NumJobStarts counts runs that began executing,
+RemoteWallClockTime and CumulativeSlotTime add the run's wall time.  Then the claim is
+reused for the next idle job of the same submitter and autocluster when the startd said it
+may be (DEACTIVATE_CLAIM's ``Start``), else released (RELEASE_CLAIM 443).
+
+RESCHEDULE (421) goes to the negotiator (located in COLLECTOR_HOST) shortly after a submit
+and after a job leaves a slot while idle jobs remain, so short jobs need not wait for the
+next NEGOTIATOR_INTERVAL.  Over TCP (HTCondor sends it over UDP; the negotiator takes both).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Optional
+
+from pyhtc import classad as C
+from pyhtc.cedar.commands import Command
+from pyhtc.cedar.wire_ad import from_classad, to_classad
+from pyhtc.daemoncore.log import Category
+from pyhtc.daemoncore import exitcodes as X
+from pyhtc.cedar import claims as P
+from pyhtc.userlog import JobEventType, make_event
+
+from . import jobactions as J
+from .jobactions import quote, unquote
+from .jobads import job_status
+from .negotiation import DEFAULT_AUTOCLUSTER_ATTRS, signature
+
+__all__ = ["ClaimRec", "JobRunner"]
+
+#: requeue codes: the job goes back to Idle
+_REQUEUE = {X.JOB_SHOULD_REQUEUE, X.JOB_NOT_STARTED, X.JOB_RECONNECT_FAILED, X.JOB_KILLED,
+            X.JOB_CKPTED}
+
+
+class ClaimRec:
+    """A claim the schedd holds (match_rec): ``claim`` id, ``slot`` ad, ``startd`` address,
+    ``user`` and autocluster ``key`` it was matched for, the running ``job`` and shadow
+    ``pid`` (None when idle)."""
+
+    def __init__(self, claim: str, slot: C.ClassAd, user: str, key: tuple,
+                 attrs: tuple = DEFAULT_AUTOCLUSTER_ATTRS):
+        self.claim, self.slot, self.user, self.key, self.attrs = claim, slot, user, key, attrs
+        self.base = ""
+        self.startd = str(slot.get("MyAddress") or "")
+        self.name = str(slot.get("Name") or "")
+        self.job: Optional[tuple[int, int]] = None
+        self.pid: Optional[int] = None
+        self.started = 0.0
+        self.vacating = False   # the shadow was told to vacate the job
+
+
+def _int(text: Optional[str], default: int = 0) -> int:
+    try:
+        return int(float(text)) if text is not None else default
+    except ValueError:
+        return default
+
+
+class JobRunner:
+    """The schedd's running jobs: claims, shadows and their fates (see the module doc)."""
+
+    def __init__(self, schedd):
+        self.s = schedd
+        self.claims: dict[str, ClaimRec] = {}
+        self.pending: set[tuple[int, int]] = set()       # matched, claim being requested
+        self.shadows: dict[int, ClaimRec] = {}           # shadow pid -> claim
+        self.reaper = schedd.dc.register_reaper("shadow", self.shadow_exited)
+        self.dir = os.path.join(schedd.spool, "shadows")
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self._seq = 0
+        self._resched = None
+        self._mark_jobs_idle()
+        schedd.dc.register_timer(1, self.check_running, period=1, name="check running jobs")
+        schedd.dc.add_shutdown_hook(self.stop_shadows)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def busy_jobs(self) -> set:
+        """Jobs with a match, claim or shadow in progress (not offered to the negotiator)."""
+        return self.pending | {r.job for r in self.shadows.values()}
+
+    def _mark_jobs_idle(self) -> None:
+        """At startup no shadow runs: Running jobs go back to Idle (schedd.cpp
+        mark_jobs_idle)."""
+        q = self.s.queue
+        running = [(c, p) for c, p in q.jobs() if job_status(q, c, p) == J.RUNNING]
+        if not running:
+            return
+        tx = q.begin()
+        now = int(time.time())
+        for c, p in running:
+            J._set_status(tx, c, p, J.IDLE, now)
+        tx.commit()
+        self.s.dprintf(Category.ALWAYS, f"Marked {len(running)} running job(s) idle at startup")
+
+    def check_running(self) -> None:
+        """A running job that was held or removed (or left the queue) meanwhile: tell its
+        shadow to vacate it (SIGTERM; the shadow sends DEACTIVATE_CLAIM), once."""
+        q = self.s.queue
+        for pid, rec in list(self.shadows.items()):
+            if rec.job is None or rec.vacating:
+                continue
+            if rec.job in q.ads and job_status(q, *rec.job) == J.RUNNING:
+                continue
+            rec.vacating = True
+            self.s.dprintf(Category.ALWAYS, f"Job {rec.job[0]}.{rec.job[1]} is no longer running here: "
+                                            f"vacating it (shadow {pid})")
+            self.s.dc.send_signal(pid, 15)
+
+    def stop_shadows(self) -> None:
+        """At schedd shutdown: every shadow kills its job (SIGQUIT -> DEACTIVATE_CLAIM_FORCIBLY);
+        the jobs are marked idle at the next start-up."""
+        for pid in list(self.shadows):
+            try:
+                self.s.dc.send_signal(pid, 3)
+            except Exception as exc:
+                self.s.dprintf(Category.ALWAYS, f"Cannot signal shadow {pid}: {exc}")
+
+    # -- matches and claims -------------------------------------------------------------------
+    def matched(self, job: tuple, claim: str, slot: C.ClassAd, key: tuple, attrs: tuple) -> None:
+        """A match from the negotiator for ``job`` (of the autocluster ``key`` over
+        ``attrs``): claim the slot, then start a shadow."""
+        c, p = job
+        user = unquote(self.s.queue.lookup(c, p, "User")) or ""
+        rec = ClaimRec(claim, slot, user, key, attrs)
+        self.pending.add(job)
+        self.s.dc.spawn(self._claim(rec, job), name=f"claim for {c}.{p}")
+
+    async def _claim(self, rec: ClaimRec, job: tuple) -> None:
+        try:
+            ok, why = await self._request_claim(rec, job)
+        except Exception as exc:
+            ok, why = False, f"{type(exc).__name__}: {exc}"
+        self.pending.discard(job)
+        if not ok:
+            self.s.dprintf(Category.ALWAYS, f"REQUEST_CLAIM for job {job[0]}.{job[1]} at "
+                                            f"{rec.name} ({rec.startd}) failed: {why}")
+            self.request_reschedule()
+            return
+        self.claims[rec.claim] = rec
+        if job_status(self.s.queue, *job) != J.IDLE:
+            if job_status(self.s.queue, *job) == J.REMOVED:  # removed while being matched
+                tx = self.s.queue.begin()
+                tx.retire(*job)
+                tx.commit()
+            self._reuse_or_release(rec)
+            return
+        self.start_shadow(rec, job)
+
+    async def _request_claim(self, rec: ClaimRec, job: tuple) -> tuple[bool, str]:
+        from pyhtc.cedar.transport_asyncio import open_command
+        from pyhtc.client import parse_address
+        host, port = parse_address(rec.startd)
+        ad = C.ClassAd(self.s.ads.get(*job))
+        ad["_condor_SEND_CLAIMED_AD"] = True
+        stream = await open_command(host, port, P.REQUEST_CLAIM, self.s._level_policy("CLIENT"),
+                                    timeout=20)
+        try:
+            stream.put_string(rec.claim)
+            stream.put_ad(from_classad(ad))
+            stream.put_string(self.s.sinful)
+            stream.put_int(300)
+            stream.put_int(0)
+            await stream.end_of_message()
+            reply = await stream.get_int()
+            if reply == P.REQUEST_CLAIM_SLOT_AD:
+                rec.claim = await stream.get_string()
+                rec.slot = to_classad(await stream.get_ad())
+                rec.name = str(rec.slot.get("Name") or rec.name)
+                reply = await stream.get_int()
+            if reply in (P.REQUEST_CLAIM_LEFTOVERS, P.REQUEST_CLAIM_LEFTOVERS_2):
+                await stream.get_string()
+                await stream.get_ad()
+                reply = P.OK
+            await stream.end_of_message()
+        finally:
+            await stream.close()
+        return reply == P.OK, "" if reply == P.OK else f"startd replied {reply}"
+
+    def release_unused(self, claim: str, slot: C.ClassAd) -> None:
+        """A match the schedd cannot use (no idle job left): tell the startd."""
+        rec = ClaimRec(claim, slot, "", ())
+        self.s.dc.spawn(self._release(rec), name="release unused match")
+
+    async def _release(self, rec: ClaimRec) -> None:
+        from pyhtc.cedar.transport_asyncio import open_command
+        from pyhtc.client import parse_address
+        self.claims.pop(rec.claim, None)
+        try:
+            host, port = parse_address(rec.startd)
+            stream = await open_command(host, port, P.RELEASE_CLAIM, self.s._level_policy("CLIENT"),
+                                        timeout=20)
+            try:
+                stream.put_string(rec.claim)
+                await stream.end_of_message()
+            finally:
+                await stream.close()
+            self.s.dprintf(Category.ALWAYS, f"Released claim on {rec.name}")
+        except Exception as exc:
+            self.s.dprintf(Category.ALWAYS, f"RELEASE_CLAIM to {rec.name} ({rec.startd}) failed: {exc}")
+
+    # -- shadows ----------------------------------------------------------------------------
+    def start_shadow(self, rec: ClaimRec, job: tuple, reused: bool = False) -> None:
+        """Mark ``job`` Running and spawn its condor_shadow on claim ``rec`` (``reused``:
+        the claim ran an earlier job)."""
+        c, p = job
+        now = int(time.time())
+        q = self.s.queue
+        tx = q.begin()
+        J._set_status(tx, c, p, J.RUNNING, now)
+        tx.set_attribute(c, p, "JobCurrentStartDate", str(now))
+        if tx.get_attribute(c, p, "JobStartDate") is None:
+            tx.set_attribute(c, p, "JobStartDate", str(now))
+        for attr in ("JobRunCount", "NumShadowStarts"):
+            tx.set_attribute(c, p, attr, str(_int(tx.get_attribute(c, p, attr)) + 1))
+        tx.set_attribute(c, p, "RemoteHost", quote(rec.name))
+        tx.set_attribute(c, p, "LastMatchTime", str(now))
+        tx.set_attribute(c, p, "ShadowBday", str(now))
+        tx.commit()
+        self._seq += 1
+        base = os.path.join(self.dir, f"{c}.{p}.{self._seq}")
+        ad = self.s.ads.get(c, p)
+        with open(base + ".job.ad", "w") as f:
+            f.write(ad.printOld())
+        fd = os.open(base + ".claim", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(rec.claim)
+        args = [sys.executable, "-m", "pyhtc.daemons.shadow.main", f"{c}.{p}", "-f",
+                "-job-ad", base + ".job.ad", "-claim-file", base + ".claim",
+                "-startd", rec.startd, "-report", base + ".report", "-slot", rec.name]
+        env = dict(os.environ)
+        env.update({k: v for k, v in self.s.environ.items()
+                    if k.startswith("_CONDOR_") or k == "CONDOR_CONFIG"})
+        try:
+            pid = self.s.dc.create_process(args, self.reaper, env=env, stdin=None)
+        except OSError as exc:
+            self.s.dprintf(Category.ALWAYS, f"Cannot start condor_shadow for {c}.{p}: {exc}")
+            tx = q.begin()
+            J._set_status(tx, c, p, J.IDLE, now)
+            tx.commit()
+            self.s.dc.spawn(self._release(rec), name="release claim")
+            return
+        rec.job, rec.pid, rec.started, rec.base, rec.vacating = job, pid, time.time(), base, False
+        self.shadows[pid] = rec
+        self.s.dprintf(Category.ALWAYS, f"Started shadow for job {c}.{p} on {rec.name}"
+                                        f"{' (reused claim)' if reused else ''}, pid {pid}")
+        self.s.queue_changed()
+
+    def shadow_exited(self, pid: int, status: int) -> None:
+        """Reaper: the job's fate from the shadow's exit code and report."""
+        rec = self.shadows.pop(pid, None)
+        if rec is None:
+            return
+        code = os.waitstatus_to_exitcode(status) if status >= 0 else status
+        job = rec.job
+        rec.job, rec.pid = None, None
+        report = C.ClassAd()
+        base = rec.base
+        try:
+            with open(base + ".report") as f:
+                report = C.parseOne(f.read(), C.ParserType.Old)
+        except (OSError, SyntaxError) as exc:
+            self.s.dprintf(Category.ALWAYS, f"Shadow {pid} left no usable report: {exc}")
+        for suffix in (".report", ".job.ad", ".claim"):
+            try:
+                os.unlink(base + suffix)
+            except OSError:
+                pass
+        self.s.dprintf(Category.ALWAYS, f"Shadow pid {pid} for job {job[0]}.{job[1]} exited with "
+                                        f"status {code} ({X.NAMES.get(code, 'unknown')})")
+        self._apply_fate(job, code, report, rec)
+        reusable = report.get("ClaimReusable") is True and code != X.JOB_NOT_STARTED
+        if reusable:
+            self._reuse_or_release(rec)
+        else:
+            self.s.dc.spawn(self._release(rec), name="release claim")
+            self.request_reschedule(1.5)
+        self.s.queue_changed()
+
+    def _apply_fate(self, job: tuple, code: int, report: C.ClassAd, rec: ClaimRec) -> None:
+        c, p = job
+        q = self.s.queue
+        if (c, p) not in q.ads:
+            return  # removed meanwhile (condor_rm retires it)
+        now = int(time.time())
+        tx = q.begin()
+        status = _int(tx.get_attribute(c, p, "JobStatus"))
+        for name, expr in report.items():
+            if name in ("ClaimReusable", "ShadowError", "HoldReason", "HoldReasonCode",
+                        "HoldReasonSubCode", "RemoteWallClockTime"):
+                continue
+            tx.set_attribute(c, p, name, str(report.lookup(name)))
+        wall = max(0, now - _int(tx.get_attribute(c, p, "JobCurrentStartDate"), now))
+        if code != X.JOB_NOT_STARTED:
+            tx.set_attribute(c, p, "NumJobStarts", str(_int(tx.get_attribute(c, p, "NumJobStarts")) + 1))
+            for attr in ("RemoteWallClockTime", "CumulativeSlotTime"):
+                prev = float(tx.get_attribute(c, p, attr) or 0)
+                tx.set_attribute(c, p, attr, repr(float(prev + wall)))
+        tx.set_attribute(c, p, "LastRemoteHost", quote(rec.name))
+        if tx.get_attribute(c, p, "RemoteHost") is not None:
+            tx.delete_attribute(c, p, "RemoteHost")
+        events = []
+        retire = False
+        if status == J.REMOVED:
+            retire = True  # removed while it ran: it leaves the queue now its shadow is gone
+        elif status != J.RUNNING:
+            pass  # held by a user or policy while it ran: that state stands
+        elif code == X.JOB_EXITED:
+            J._set_status(tx, c, p, J.COMPLETED, now)
+            tx.set_attribute(c, p, "CompletionDate", str(now))
+            leave = self.s.ads.get(c, p)
+            retire = not (leave is not None and leave.get("LeaveJobInQueue") is True)
+        elif code == X.JOB_SHOULD_HOLD:
+            reason = str(report.get("HoldReason") or "The shadow put the job on hold")
+            events.append(J.hold_job(tx, c, p, reason, int(report.get("HoldReasonCode") or 0),
+                                     int(report.get("HoldReasonSubCode") or 0), now,
+                                     system_hold=True))
+        elif code == X.JOB_SHOULD_REMOVE:
+            events.append(J.remove_job(tx, c, p, "The shadow removed the job", now))
+            retire = True
+        else:
+            if code not in _REQUEUE:
+                msg = str(report.get("ShadowError") or f"condor_shadow exited with status {code}")
+                path = J.user_log_path(tx, c, p)
+                if path:
+                    events.append((path, make_event(JobEventType.SHADOW_EXCEPTION, c, p, 0, when=now,
+                                                    Message=msg, SentBytes=0.0, ReceivedBytes=0.0)))
+            J._set_status(tx, c, p, J.IDLE, now)
+        if retire:
+            tx.retire(c, p, now)
+        tx.commit()
+        self.s.write_events(events)
+
+    def _reuse_or_release(self, rec: ClaimRec) -> None:
+        """Claim reuse (schedd.cpp FindRunnableJob): the next idle job of the same submitter
+        and autocluster runs on this claim; none: RELEASE_CLAIM."""
+        q = self.s.queue
+        busy = self.busy_jobs()
+        for c, p in sorted(q.jobs()):
+            if (c, p) in busy or job_status(q, c, p) != J.IDLE:
+                continue
+            if unquote(q.lookup(c, p, "User")) != rec.user:
+                continue
+            if signature(q, c, p, rec.attrs) != rec.key:
+                continue
+            self.start_shadow(rec, (c, p), reused=True)
+            return
+        self.s.dc.spawn(self._release(rec), name="release claim")
+        self.request_reschedule(1.5)
+
+    # -- RESCHEDULE ------------------------------------------------------------------------
+    def request_reschedule(self, delay: float = 0.6) -> None:
+        """Ask the negotiator for a cycle in ``delay`` seconds (after the submitter ads are
+        re-sent; after a release, after the startd has re-advertised the freed slot)."""
+        if self._resched is not None or not self.s.param("COLLECTOR_HOST"):
+            return
+        self.s.advertiser.soon()
+        self._resched = self.s.dc.register_timer(delay, self._send_reschedule, name="reschedule")
+
+    def _send_reschedule(self) -> None:
+        self._resched = None
+        self.s.dc.run_in_thread(self._reschedule_blocking, reaper=self._rescheduled)
+
+    def _reschedule_blocking(self) -> str:
+        from pyhtc.client import CollectorClient, start_command
+        from pyhtc.client.core import client_policy
+        neg = CollectorClient(config=self.s.config).locate("Negotiator")
+        addr = neg.get("MyAddress")
+        with start_command(addr, Command.RESCHEDULE, client_policy(self.s.config)) as s:
+            s.end_of_message()
+        return addr
+
+    def _rescheduled(self, result, exc) -> None:
+        if exc is not None:
+            self.s.dprintf(Category.ALWAYS, f"Cannot send RESCHEDULE to the negotiator: {exc}")
+        else:
+            self.s.log.dprintf(Category.FULLDEBUG, f"Sent RESCHEDULE to the negotiator {result}")

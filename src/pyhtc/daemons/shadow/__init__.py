@@ -1,0 +1,1 @@
+"""``condor_shadow``: the submit-side agent of one running job (src/condor_shadow.V6.1)."""

@@ -1,0 +1,425 @@
+"""``condor_shadow``: runs on the submit host for one running job (src/condor_shadow.V6.1:
+shadow.cpp, baseshadow.cpp, remoteresource.cpp), one process per job, spawned by the schedd.
+
+What it does, in order:
+
+1. reads the job ad and the claim id from the files the schedd wrote (the claim file is
+   deleted once read: a claim id is a secret);
+2. ACTIVATE_CLAIM (444) at the startd with the job ad (retried while the startd answers
+   CONDOR_TRY_AGAIN or "not idle": the previous starter of a reused claim is still leaving);
+   a refusal ends the shadow with JOB_NOT_STARTED (108);
+   when the job transfers files, a :class:`~.transfer.TransferServer` is offered to the
+   starter as ``TransferSocket`` / ``TransferKey`` (bound to NETWORK_INTERFACE, default
+   127.0.0.1);
+3. writes EXECUTE to the user log, then follows the starter: until the shadow<->starter
+   CEDAR protocol exists, the starter mirrors its usage updates and its result ad to the file
+   named by the job attribute ``_condor_ShadowResultFile`` (same host only); a larger
+   ImageSize writes IMAGE_SIZE;
+4. evaluates the job's exit policy as baseshadow.cpp does: ``OnExitHold`` true -> hold (code
+   3 JobPolicy, ``OnExitHoldReason`` / ``OnExitHoldSubCode``); ``OnExitRemove`` false ->
+   requeue (JOB_EVICTED with TerminatedAndRequeued, as logRequeueEvent); else JOB_TERMINATED;
+   a starter hold (OOM: code 34) -> hold; an eviction -> JOB_EVICTED and requeue;
+5. waits for the starter to finish cleaning up (its ".done" marker); a vacated claim
+   (SIGTERM/SIGQUIT from the schedd: DEACTIVATE_CLAIM(_FORCIBLY)) is not reused;
+6. writes the attribute updates for the schedd (``-report FILE``: ExitCode, ExitBySignal,
+   NumJobCompletions, RemoteUserCpu, ImageSize, HoldReason..., ``ClaimReusable``) and exits
+   with the exit code of src/condor_includes/exit.h (:mod:`.exitcodes`) that the schedd's
+   reaper turns into the job's fate.
+
+Command line: ``condor_shadow CLUSTER.PROC -job-ad FILE -claim-file FILE -startd SINFUL
+-report FILE [-slot NAME]``.  Signals: SIGTERM = vacate the job (DEACTIVATE_CLAIM), SIGQUIT
+= kill it (DEACTIVATE_CLAIM_FORCIBLY); the shadow then waits for the starter's result.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from typing import Optional
+
+from pyhtc import classad as C
+from pyhtc.cedar.wire_ad import from_classad, to_classad
+from pyhtc.client.core import client_policy, start_command
+from pyhtc.config import Config, ConfigError
+from pyhtc.daemoncore.log import Category, DebugLog
+from pyhtc.cedar import claims as P
+from pyhtc.userlog import JobEventType, UserLog, make_event
+from pyhtc.userlog.usage import rusage_string, usage_fields_from_job_ad
+
+from pyhtc.filetransfer.plan import should_transfer_files
+
+from pyhtc.daemoncore import exitcodes as X
+from .transfer import TransferServer
+
+#: how long a reused claim's previous starter may take to leave (seconds)
+ACTIVATION_RETRY_SECONDS = 30
+#: how long the starter may take to clean its sandbox up once the job has exited (seconds)
+STARTER_CLEANUP_SECONDS = 10
+#: how long after the activation the starter may take to report that it started (seconds)
+STARTER_START_SECONDS = 60
+HOLD_JOB_POLICY = 3
+HOLD_FAILED_TO_CREATE_PROCESS = 6
+
+
+def read_ad(path: str) -> C.ClassAd:
+    """An old-syntax ad file; raises OSError or SyntaxError naming the file."""
+    with open(path) as f:
+        text = f.read()
+    try:
+        return C.parseOne(text, C.ParserType.Old)
+    except SyntaxError as exc:
+        raise SyntaxError(f"{path}: {exc}") from None
+
+
+def write_ad(path: str, ad: C.ClassAd) -> None:
+    """Write ``ad`` atomically in the old syntax."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(ad.printOld())
+    os.replace(tmp, path)
+
+
+def _truthy(v) -> bool:
+    return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0)
+
+
+def _num(v, default=0):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else default
+
+
+class StarterLost(Exception):
+    """The starter went away without reporting the job's exit (JOB_EXCEPTION)."""
+
+
+def _alive(pid) -> bool:
+    """Whether process ``pid`` exists (a process we may not signal counts as alive)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Shadow:
+    """One job's shadow; :meth:`run` returns the exit code."""
+
+    def __init__(self, ns: argparse.Namespace, config: Config, log: DebugLog):
+        self.ns, self.config, self.log = ns, config, log
+        self.cluster, self.proc = (int(x) for x in ns.job_id.split("."))
+        self.job = read_ad(ns.job_ad)
+        with open(ns.claim_file) as f:
+            self.claim = f.read().strip()
+        os.unlink(ns.claim_file)
+        self.policy = client_policy(config)
+        self.result_file = ns.report + ".starter"
+        self.report = C.ClassAd()
+        self.signals: list[int] = []
+        self.vacate_sent = False
+        self.transfer = None
+        if should_transfer_files(self.job) != "NO":
+            host = config.param("NETWORK_INTERFACE") or "127.0.0.1"
+            self.transfer = TransferServer(self.job, host if host not in ("*", "0.0.0.0") else "127.0.0.1",
+                                           log=lambda m: log.dprintf(Category.ALWAYS, m))
+
+    # -- user log ----------------------------------------------------------------------
+    def user_log(self) -> Optional[str]:
+        log = self.job.get("UserLog")
+        if not isinstance(log, str) or not log:
+            return None
+        if not os.path.isabs(log):
+            log = os.path.join(str(self.job.get("Iwd") or "/"), log)
+        return log
+
+    def event(self, etype, **fields) -> None:
+        path = self.user_log()
+        if path is None:
+            return
+        try:
+            with UserLog(path) as ul:
+                ul.write(make_event(etype, self.cluster, self.proc, 0, **fields))
+        except (OSError, ValueError) as exc:
+            self.log.dprintf(Category.ALWAYS, f"Cannot write to user log {path}: {exc}")
+
+    # -- startd ------------------------------------------------------------------------
+    def activate(self) -> tuple[bool, str]:
+        """ACTIVATE_CLAIM; (True, "") or (False, reason)."""
+        ad = C.ClassAd(self.job)
+        if self.transfer is not None:
+            ad["TransferSocket"] = self.transfer.address
+            ad["TransferKey"] = self.transfer.key
+        ad["_condor_ShadowResultFile"] = self.result_file
+        ad["_condor_send_activation_failure_ad"] = True
+        deadline = time.time() + ACTIVATION_RETRY_SECONDS
+        while True:
+            with start_command(self.ns.startd, P.ACTIVATE_CLAIM, self.policy) as s:
+                s.put_string(self.claim)
+                s.put_int(0)
+                s.put_ad(from_classad(ad))
+                s.end_of_message()
+                reply = s.get_int()
+                why = ""
+                if reply != P.OK:
+                    extra = to_classad(s.get_ad())
+                    why = str(extra.get("VacateReason", ""))
+                s.end_of_message()
+            if reply == P.OK:
+                return True, ""
+            retry = reply == P.CONDOR_TRY_AGAIN or "not idle" in why
+            if not retry or time.time() > deadline:
+                return False, why or f"startd refused activation ({reply})"
+            time.sleep(0.2)
+
+    def deactivate(self, forcibly: bool = False) -> bool:
+        """DEACTIVATE_CLAIM(_FORCIBLY); returns the reply's Start (claim may be reused)."""
+        try:
+            cmd = P.DEACTIVATE_CLAIM_FORCIBLY if forcibly else P.DEACTIVATE_CLAIM
+            with start_command(self.ns.startd, cmd, self.policy) as s:
+                s.put_string(self.claim)
+                s.end_of_message()
+                ad = to_classad(s.get_ad())
+                s.end_of_message()
+            return ad.get("Start") is True
+        except Exception as exc:  # the startd may be gone: the claim then is too
+            self.log.dprintf(Category.ALWAYS, f"DEACTIVATE_CLAIM failed: {exc}")
+            return False
+
+    # -- main --------------------------------------------------------------------------
+    def wait_result(self) -> C.ClassAd:
+        """Poll the starter's mirrored update/result files; writes IMAGE_SIZE events."""
+        last_size = 0
+        starter_pid = None
+        began = time.time()
+        vacated_at = None
+        while True:
+            while self.signals:
+                sig = self.signals.pop(0)
+                if not self.vacate_sent:
+                    self.vacate_sent = True
+                    self.log.dprintf(Category.ALWAYS, f"Got signal {sig}: vacating the job")
+                    self.deactivate(forcibly=sig != signal.SIGTERM)
+                    vacated_at = time.time()
+            try:
+                return read_ad(self.result_file)
+            except FileNotFoundError:
+                pass
+            if starter_pid is None:
+                try:
+                    starter_pid = read_ad(self.result_file + ".started").get("StarterPid")
+                except (FileNotFoundError, SyntaxError):
+                    pass
+                now = time.time()
+                if starter_pid is None and (now - began > STARTER_START_SECONDS or (
+                        vacated_at is not None and now - vacated_at > STARTER_CLEANUP_SECONDS)):
+                    raise StarterLost("the starter never started the job")
+            elif not _alive(starter_pid) and not os.path.exists(self.result_file):
+                raise StarterLost(f"the starter (pid {starter_pid}) exited without a result")
+            try:
+                upd = read_ad(self.result_file + ".update")
+            except (FileNotFoundError, SyntaxError):
+                upd = None
+            if upd is not None:
+                for k in ("RemoteUserCpu", "RemoteSysCpu", "ImageSize", "ResidentSetSize", "MemoryUsage"):
+                    if k in upd:
+                        self.report[k] = upd[k]
+                size = _num(upd.get("ImageSize"))
+                if size > last_size:
+                    last_size = size
+                    self.event(JobEventType.IMAGE_SIZE, Size=int(size),
+                               MemoryUsage=int(_num(upd.get("MemoryUsage"), 0)),
+                               ResidentSetSize=int(_num(upd.get("ResidentSetSize"), 0)))
+            time.sleep(0.1)
+
+    def wait_done(self, seconds: float) -> bool:
+        """Wait (at most ``seconds``) for the starter's ".done" marker."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if os.path.exists(self.result_file + ".done"):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def run(self) -> int:
+        start = time.time()
+        try:
+            ok, why = self.activate()
+        except Exception as exc:
+            ok, why = False, f"cannot contact the startd {self.ns.startd}: {exc}"
+        if not ok:
+            self.log.dprintf(Category.ALWAYS, f"Activation of claim at {self.ns.startd} failed: {why}")
+            self.report["ShadowError"] = why
+            self.report["ClaimReusable"] = False
+            write_ad(self.ns.report, self.report)
+            if self.transfer is not None:
+                self.transfer.stop()
+            return X.JOB_NOT_STARTED
+        self.log.dprintf(Category.ALWAYS, f"Job {self.ns.job_id} is running at {self.ns.startd}")
+        fields = {"ExecuteHost": self.ns.startd}
+        if self.ns.slot:
+            fields["SlotName"] = self.ns.slot
+        self.event(JobEventType.EXECUTE, **fields)
+        self.report["JobCurrentStartExecutingDate"] = int(start)
+        result = self.wait_result()
+        code = self.judge(result)
+        # the starter cleans its sandbox up and exits; the claim then is idle again and may
+        # run the schedd's next job (a vacated claim is not reused)
+        self.wait_done(STARTER_CLEANUP_SECONDS)
+        for suffix in ("", ".update", ".done", ".started"):
+            try:
+                os.unlink(self.result_file + suffix)
+            except OSError:
+                pass
+        self.report["ClaimReusable"] = not self.vacate_sent
+        if self.transfer is not None:
+            for direction, res in self.transfer.results:
+                self.log.dprintf(Category.ALWAYS, f"File transfer of the {direction}: "
+                                 f"{'succeeded' if res.success else 'FAILED: ' + res.reason}, "
+                                 f"{res.files} file(s), {res.bytes} bytes")
+            self.transfer.stop()
+        write_ad(self.ns.report, self.report)
+        self.log.dprintf(Category.ALWAYS, f"Job {self.ns.job_id} done: exiting with "
+                                          f"{X.NAMES.get(code, code)} ({code})")
+        return code
+
+    def judge(self, result: C.ClassAd) -> int:
+        """The job's fate from the starter's result and the job's exit policy."""
+        rep = self.report
+        for k in ("RemoteUserCpu", "RemoteSysCpu", "ImageSize", "ResidentSetSize", "MemoryUsage",
+                  "JobDuration"):
+            if k in result:
+                rep[k] = result[k]
+        rep["RemoteWallClockTime"] = float(_num(result.get("RemoteWallClockTime"), 0))
+        outcome = result.get("Outcome")
+        usage = rusage_string(_num(rep.get("RemoteUserCpu")), _num(rep.get("RemoteSysCpu")))
+        zero = rusage_string(0, 0)
+        if outcome == "Failed":
+            reason = str(result.get("ErrorReason") or "Failed to execute the job")
+            rep.update({"HoldReason": reason, "HoldReasonCode": HOLD_FAILED_TO_CREATE_PROCESS,
+                        "HoldReasonSubCode": 0})
+            return X.JOB_SHOULD_HOLD
+        if outcome == "Held":
+            for k in ("HoldReason", "HoldReasonCode", "HoldReasonSubCode"):
+                if k in result:
+                    rep[k] = result[k]
+            return X.JOB_SHOULD_HOLD
+        by_signal = result.get("ExitBySignal") is True
+        if outcome == "Evicted":
+            self.event(JobEventType.JOB_EVICTED, Checkpointed=False, TerminatedAndRequeued=False,
+                       TerminatedNormally=False, RunLocalUsage=zero, RunRemoteUsage=usage,
+                       SentBytes=0.0, ReceivedBytes=0.0)
+            return X.JOB_SHOULD_REQUEUE
+        # the job exited: exit attributes, then OnExitHold / OnExitRemove (baseshadow.cpp)
+        job = self.job
+        rep["ExitBySignal"] = by_signal
+        if by_signal:
+            rep["ExitSignal"] = int(_num(result.get("ExitSignal")))
+        else:
+            rep["ExitCode"] = int(_num(result.get("ExitCode")))
+        rep["NumJobCompletions"] = int(_num(job.get("NumJobCompletions"))) + 1
+        job.update(rep)
+        term = {"TerminatedNormally": not by_signal}
+        if by_signal:
+            term["TerminatedBySignal"] = rep["ExitSignal"]
+        else:
+            term["ReturnValue"] = rep["ExitCode"]
+        if self.policy_true("OnExitHold", False):
+            reason = job.eval("OnExitHoldReason") if "OnExitHoldReason" in job else None
+            if not isinstance(reason, str) or not reason:
+                reason = (f"The job attribute OnExitHold expression "
+                          f"'{job.lookup('OnExitHold')}' evaluated to TRUE")
+            sub = job.eval("OnExitHoldSubCode") if "OnExitHoldSubCode" in job else 0
+            rep.update({"HoldReason": reason, "HoldReasonCode": HOLD_JOB_POLICY,
+                        "HoldReasonSubCode": int(_num(sub))})
+            self.event(JobEventType.JOB_TERMINATED, RunLocalUsage=zero, RunRemoteUsage=usage,
+                       TotalLocalUsage=zero, TotalRemoteUsage=usage, SentBytes=0.0,
+                       ReceivedBytes=0.0, TotalSentBytes=0.0, TotalReceivedBytes=0.0,
+                       **term, **usage_fields_from_job_ad(self._usage_ad()))
+            return X.JOB_SHOULD_HOLD
+        if not self.policy_true("OnExitRemove", True):
+            self.event(JobEventType.JOB_EVICTED, Checkpointed=False, TerminatedAndRequeued=True,
+                       RunLocalUsage=zero, RunRemoteUsage=usage, SentBytes=0.0, ReceivedBytes=0.0,
+                       Reason="The job attribute OnExitRemove expression "
+                              f"'{job.lookup('OnExitRemove')}' evaluated to FALSE", **term)
+            return X.JOB_SHOULD_REQUEUE
+        self.event(JobEventType.JOB_TERMINATED, RunLocalUsage=zero, RunRemoteUsage=usage,
+                   TotalLocalUsage=zero, TotalRemoteUsage=usage, SentBytes=0.0, ReceivedBytes=0.0,
+                   TotalSentBytes=0.0, TotalReceivedBytes=0.0,
+                   **term, **usage_fields_from_job_ad(self._usage_ad()))
+        return X.JOB_EXITED
+
+    def _usage_ad(self) -> dict:
+        out = {}
+        for k in ("RequestCpus", "RequestMemory", "RequestDisk", "MemoryUsage"):
+            if k in self.job:
+                v = self.job.eval(k)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    out[k] = v
+        return out
+
+    def policy_true(self, attr: str, default: bool) -> bool:
+        """A job policy expression; UNDEFINED/ERROR give ``default`` (user_job_policy.cpp
+        treats an undefined OnExitRemove as true, OnExitHold as false)."""
+        if attr not in self.job:
+            return default
+        try:
+            v = self.job.eval(attr)
+        except Exception:
+            return default
+        if isinstance(v, (bool, int, float)):
+            return _truthy(v)
+        return default
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The shadow's flags (see the module docstring)."""
+    ap = argparse.ArgumentParser(prog="condor_shadow", allow_abbrev=False)
+    ap.add_argument("job_id")
+    ap.add_argument("-f", action="store_true")
+    ap.add_argument("-job-ad", dest="job_ad", required=True)
+    ap.add_argument("-claim-file", dest="claim_file", required=True)
+    ap.add_argument("-startd", required=True)
+    ap.add_argument("-report", required=True)
+    ap.add_argument("-slot", default="")
+    return ap.parse_args(argv)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point of ``condor_shadow``: returns a shadow exit code (exit.h)."""
+    try:
+        ns = parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit:
+        return X.JOB_SHADOW_USAGE
+    try:
+        config = Config.load("SHADOW", None, environ=dict(os.environ), read_user_config=False)
+    except ConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return X.JOB_EXCEPTION
+    base = config.param("SHADOW_LOG") or os.path.join(config.param("LOG") or "/tmp", "ShadowLog")
+    log = DebugLog(base, debug=config.param("SHADOW_DEBUG"))
+    log.dprintf(Category.ALWAYS, f"** condor_shadow STARTING UP, PID = {os.getpid()}, job {ns.job_id}")
+    try:
+        shadow = Shadow(ns, config, log)
+    except (OSError, SyntaxError, ValueError) as exc:
+        log.dprintf(Category.ERROR, f"ERROR: cannot start the shadow: {exc}")
+        return X.JOB_EXCEPTION
+    for sig in (signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, lambda s, f: shadow.signals.append(s))
+    try:
+        return shadow.run()
+    except Exception as exc:
+        log.dprintf(Category.ERROR, f"ERROR: shadow exception: {type(exc).__name__}: {exc}")
+        try:
+            shadow.report["ShadowError"] = f"{type(exc).__name__}: {exc}"
+            write_ad(ns.report, shadow.report)
+        except OSError:
+            pass
+        return X.JOB_EXCEPTION
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The schedd's text-based query path (jobads.ConstraintMatcher, JobEncoder) gives the same
+answers and the same wire bytes as building each job's full ClassAd and WireAd would
+(commands.query_jobs; putClassAd semantics of classad_oldnew.cpp)."""
+import pytest
+
+from pyhtc.cedar.codec import Encoder
+from pyhtc.cedar.wire_ad import put_ad
+from pyhtc.daemons.schedd.jobads import AdCache, ConstraintMatcher, JobEncoder, is_true, parse_expr, wire_ad
+from pyhtc.daemons.schedd.queue import JobQueue
+from pyhtc.daemons.schedd.queue_db import JobQueueDB
+
+
+@pytest.fixture
+def queue(tmp_path):
+    q = JobQueue(JobQueueDB(str(tmp_path / "q.db")))
+    tx = q.begin()
+    for k in range(2):
+        c = tx.new_cluster()
+        for n, e in [("Cmd", '"/bin/sleep"'), ("JobStatus", "1"), ("ClaimId", '"secret"'),
+                     ("Args", '"a"'), ("Owner", '"alice"' if k else '"bob"'), ("ServerTime", "5"),
+                     ("RequestMemory", "ifThenElse(MemoryUsage =!= undefined, MemoryUsage, 64)"),
+                     ("Big", "RequestMemory > 100")]:
+            tx.set_attribute(c, -1, n, e)
+        for i in range(6):
+            p = tx.new_proc(c)
+            tx.set_attribute(c, p, "ProcId", str(p))
+            if i % 2:
+                tx.set_attribute(c, p, "args", f'"b{i}"')
+                tx.set_attribute(c, p, "jobstatus", "5")
+            if i == 3:
+                tx.set_attribute(c, p, "MemoryUsage", "512")
+            if i == 4:
+                tx.set_attribute(c, p, "_condor_privSecret", "1")
+    tx.commit()
+    return q
+
+
+def _ids(q):
+    return [(c, -1) for c in q.clusters()] + list(q.jobs())
+
+
+@pytest.mark.parametrize("constraint", [
+    "true", "false", "JobStatus == 5", 'Owner == "alice" && true', "Big", "RequestMemory > 100",
+    "ProcId >= 2 && Args =!= \"a\"", "MY.JobStatus == 1", "TARGET.x == 1 || ProcId == 0",
+    "NoSuchAttr =?= undefined", "ClusterId == 1"])
+def test_constraint_matcher_agrees_with_full_ads(queue, constraint):
+    expr = parse_expr(constraint)
+    full = AdCache(queue)
+    m = ConstraintMatcher(queue, expr)
+    for c, p in _ids(queue):
+        assert m.matches(c, p) == is_true(expr, full.get(c, p)), (constraint, c, p)
+
+
+@pytest.mark.parametrize("projection", [None, ["procid", "Args", "ClaimId", "servertime", "Missing"]])
+@pytest.mark.parametrize("server_time", [None, 1234])
+@pytest.mark.parametrize("crypto", [False, True])
+def test_encoder_bytes_match_put_ad(queue, projection, server_time, crypto):
+    enc = JobEncoder(queue, projection, server_time)
+    for c, p in _ids(queue):
+        ref = Encoder(crypto_mode=crypto)
+        put_ad(ref, wire_ad(queue.job_attrs(c, p)), include_private=False,
+               server_time=server_time, whitelist=projection)
+        assert enc.wire(c, p, crypto) == bytes(ref.data), (c, p)
+        if p == 4 and projection is None:
+            names = [n.lower() for n, _ in enc.items(c, p)]
+            assert "claimid" not in names and "_condor_privsecret" not in names
+
+
+def test_big_commit_keeps_proc_lists_sorted(tmp_path):
+    q = JobQueue(JobQueueDB(str(tmp_path / "q.db")))
+    tx = q.begin()
+    c = tx.new_cluster()
+    for _ in range(5000):
+        tx.set_attribute(c, tx.new_proc(c), "X", "1")
+    tx.commit()
+    assert q.procs_of[c] == list(range(5000))
+    tx = q.begin()
+    for p in range(0, 5000, 2):
+        tx.destroy_proc(c, p)
+    tx.new_proc(c)
+    tx.commit()
+    assert q.procs_of[c] == list(range(1, 5000, 2)) + [5000]
+    assert q.job_count() == 2501
