@@ -14,6 +14,8 @@ reference to an attribute already being evaluated (a cycle) is UNDEFINED.
 """
 from __future__ import annotations
 
+import abc
+
 import time as _time
 
 import operator as _operator
@@ -226,13 +228,14 @@ def select(ctx, base, low):
 
 # ---------------------------------------------------------------- nodes
 
-class Node:
+class Node(abc.ABC):
     """Base class of expression nodes (``ev`` closure + ``unparse``)."""
 
     __slots__ = ("ev",)
 
-    def unparse(self, out: list, old: bool = False) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def unparse(self, out: list, old: bool = False) -> None:
+        """Append this node's text pieces to ``out`` (``old``: old-syntax rules)."""
 
     def children(self):
         """Sub-expressions (for reference analysis)."""

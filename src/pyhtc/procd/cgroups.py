@@ -18,6 +18,8 @@ taken from the hierarchy root.  Family cgroups are ``<base>/<name>``.
 
 from __future__ import annotations
 
+import abc
+
 import errno
 import os
 import signal
@@ -134,7 +136,7 @@ class CgroupUsage:
     memory_peak: int = -1
 
 
-class Cgroup:
+class Cgroup(abc.ABC):
     """A family's cgroup.  Create with :func:`open_cgroup`.
 
     ``created`` is True when this object made the directories (and so
@@ -147,32 +149,41 @@ class Cgroup:
         self.created = False
 
     # interface -----------------------------------------------------------
-    def add(self, pid: int) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def add(self, pid: int) -> bool:
+        """Implemented by the v1 and v2 classes."""
 
-    def procs(self) -> set[int]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def procs(self) -> set[int]:
+        """Implemented by the v1 and v2 classes."""
 
-    def contains(self, cgroups: dict[str, str]) -> bool:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def contains(self, cgroups: dict[str, str]) -> bool:
+        """Implemented by the v1 and v2 classes."""
 
-    def freeze(self, timeout: float = 2.0) -> bool:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def freeze(self, timeout: float = 2.0) -> bool:
+        """Implemented by the v1 and v2 classes."""
 
-    def thaw(self) -> bool:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def thaw(self) -> bool:
+        """Implemented by the v1 and v2 classes."""
 
-    def usage(self) -> CgroupUsage:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def usage(self) -> CgroupUsage:
+        """Implemented by the v1 and v2 classes."""
 
-    def set_memory_limit(self, limit_bytes: int | None) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def set_memory_limit(self, limit_bytes: int | None) -> None:
+        """Implemented by the v1 and v2 classes."""
 
-    def evacuate(self) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def evacuate(self) -> None:
+        """Implemented by the v1 and v2 classes."""
 
-    def _remove_dirs(self) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _remove_dirs(self) -> None:
+        """Implemented by the v1 and v2 classes."""
 
     # shared behaviour ----------------------------------------------------
     def kill_all(self, timeout: float = 5.0) -> bool:
