@@ -268,3 +268,64 @@ print(json.dumps({{'seen': seen, 'events': events({str(tmp / 'lost.log')!r})}}))
     evs = [e for e in evs if e != "IMAGE_SIZE"]
     assert evs[:4] == ["SUBMIT", "EXECUTE", "SHADOW_EXCEPTION", "EXECUTE"], evs
     assert "JOB_ABORTED" in evs, evs
+
+
+def _tool(pool, *argv):
+    """Run one of our condor_* tools (python -m) against this pool's schedd."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith("_CONDOR_")}
+    env.update({"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_COLLECTOR_HOST": pool["collector"].host_port,
+                "_CONDOR_SCHEDD_ADDRESS_FILE": str(pool["tmp"] / ".schedd_address"),
+                "_CONDOR_UID_DOMAIN": UID_DOMAIN, "_CONDOR_FILESYSTEM_DOMAIN": UID_DOMAIN,
+                "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS": "FS"})
+    code = "import sys; from pyhtc.tools import jobctl; sys.exit(getattr(jobctl, sys.argv[1])(sys.argv[2:]))"
+    return subprocess.run([sys.executable, "-c", code, *argv], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_vacate_job_requeues_a_running_job_and_reschedule(pool):
+    """condor_vacate_job sends a running job back to Idle (it is matched and runs again);
+    condor_reschedule reaches the schedd."""
+    tmp = pool["iwd"]
+    out = _client(pool, f"""
+c = s.submit(htcondor2.Submit({{'executable': '/bin/sleep', 'arguments': '300', 'log': 'vac.log',
+              'initialdir': {str(tmp)!r}, 'should_transfer_files': 'NO',
+              'request_memory': '64'}})).cluster()
+def st():
+    q = s.query(constraint='ClusterId == %d' % c, projection=['JobStatus', 'JobRunCount'])
+    return dict(q[0]) if q else {{}}
+deadline = time.time() + 40
+while time.time() < deadline and st().get('JobStatus') != 2:
+    time.sleep(0.2)
+print(json.dumps({{'cluster': c, 'first': st()}}))
+""")
+    c = out["cluster"]
+    assert out["first"]["JobStatus"] == 2, out
+    r = _tool(pool, "vacate_job_main", f"{c}.0")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert f"Job {c}.0 vacated" in r.stdout
+    r = _tool(pool, "reschedule_main")
+    assert r.returncode == 0 and 'Sent "Reschedule" command' in r.stdout, r.stderr + r.stdout
+    out = _client(pool, f"""
+c = {c}
+deadline = time.time() + 40
+runs = 0
+while time.time() < deadline:
+    q = s.query(constraint='ClusterId == %d' % c, projection=['JobStatus', 'JobRunCount'])
+    ev = [e for evs in events({str(tmp / 'vac.log')!r}).values() for e in evs]
+    if q and q[0].get('JobRunCount', 0) >= 2 and ev.count('EXECUTE') >= 2:
+        runs = q[0]['JobRunCount']
+        break
+    time.sleep(0.3)
+s.act(htcondor2.JobAction.Remove, '%d.0' % c)
+print(json.dumps({{'runs': runs, 'events': events({str(tmp / 'vac.log')!r})}}))
+""")
+    assert out["runs"] >= 2, out
+    (evs,) = out["events"].values()
+    # the vacated run ends without JOB_TERMINATED and the job executes again
+    # (HTCondor logs JOB_EVICTED for the vacated run; pyhtc's shadow logs SHADOW_EXCEPTION
+    # there today: a known gap, see the closing note)
+    assert evs[:2] == ["SUBMIT", "EXECUTE"] and evs.count("EXECUTE") >= 2, evs
+    assert "JOB_TERMINATED" not in evs[:evs.index("EXECUTE", 2)], evs
+    assert "RESCHEDULE" in (pool["tmp"] / "SchedLog").read_text()

@@ -579,3 +579,56 @@ if __name__ == "__main__":
         sys.exit(TOOLS[sys.argv[1]](sys.argv[2:]))
     tool = os.path.basename(sys.argv[0]).replace("condor_", "")
     sys.exit(TOOLS.get(tool, rm_main)())
+
+
+def vacate_job_main(argv: Optional[list[str]] = None) -> int:
+    """condor_vacate_job [-fast] JOBS...: vacate running jobs (they go back to Idle);
+    ``-fast`` kills them without the graceful signal (VACATE_FAST)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    action = JobActionCode.VACATE
+    for a in list(argv):
+        if a.startswith("-") and is_dash_arg_prefix(a, "fast", 1):
+            action = JobActionCode.VACATE_FAST
+            argv.remove(a)
+    return act_main("condor_vacate_job", action, argv)
+
+
+def suspend_main(argv: Optional[list[str]] = None) -> int:
+    """condor_suspend JOBS...: suspend running jobs."""
+    return act_main("condor_suspend", JobActionCode.SUSPEND, sys.argv[1:] if argv is None else argv)
+
+
+def continue_main(argv: Optional[list[str]] = None) -> int:
+    """condor_continue JOBS...: continue suspended jobs."""
+    return act_main("condor_continue", JobActionCode.CONTINUE, sys.argv[1:] if argv is None else argv)
+
+
+def reschedule_main(argv: Optional[list[str]] = None) -> int:
+    """condor_reschedule [-name NAME] [-pool HOST] [-addr SINFUL]: ask the schedd to
+    advertise its jobs and the negotiator to start a cycle now (tool.cpp: RESCHEDULE)."""
+    argv = sys.argv[1:] if argv is None else argv
+    name = pool = addr = None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if i + 1 < len(argv) and is_dash_arg_prefix(a, "name", 1):
+            name, i = argv[i + 1], i + 2
+        elif i + 1 < len(argv) and is_dash_arg_prefix(a, "pool", 1):
+            pool, i = argv[i + 1], i + 2
+        elif i + 1 < len(argv) and is_dash_arg_prefix(a, "addr", 2):
+            addr, i = argv[i + 1], i + 2
+        else:
+            _err(f"Usage: condor_reschedule [-name NAME] [-pool HOST] [-addr SINFUL]\n"
+                 f"condor_reschedule: unknown argument {a}")
+            return 1
+    addr = addr or _schedd_address(name, pool, "condor_reschedule")
+    if addr is None:
+        return 1
+    try:
+        ScheddClient(addr).reschedule()
+    except Exception as exc:  # transport and security failures
+        _err(f"Can't send Reschedule command to {'schedd ' + name if name else 'local schedd'}: {exc}")
+        return 1
+    where = f"schedd {name}" if name else ("schedd " + addr if addr and (pool or name) else "local schedd")
+    print(f'Sent "Reschedule" command to {where}')
+    return 0

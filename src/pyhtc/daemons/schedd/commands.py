@@ -365,6 +365,10 @@ async def act_on_jobs(schedd, stream) -> None:
     await stream.end_of_message()
     schedd.write_events(events)
     schedd.queue_changed()
+    if action in (JobAction.VACATE, JobAction.VACATE_FAST) and getattr(schedd, "runner", None):
+        for job, code in results.items():
+            if code == AR_SUCCESS:
+                schedd.runner.vacate(job, fast=action == JobAction.VACATE_FAST)
     schedd.dprintf(Category.ALWAYS, f"actOnJobs: action {action} by {fqu}: {n_ok} of "
                                     f"{len(results)} job(s) done")
 

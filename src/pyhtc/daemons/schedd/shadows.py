@@ -130,6 +130,19 @@ class JobRunner:
                                             f"vacating it (shadow {pid})")
             self.s.dc.send_signal(pid, 15)
 
+    def vacate(self, job: tuple, fast: bool = False) -> bool:
+        """condor_vacate_job: the job's shadow vacates it (SIGTERM: DEACTIVATE_CLAIM, or with
+        ``fast`` SIGQUIT: DEACTIVATE_CLAIM_FORCIBLY); the job goes back to Idle and is matched
+        again. False when no shadow runs the job."""
+        for pid, rec in list(self.shadows.items()):
+            if rec.job == tuple(job) and not rec.vacating:
+                rec.vacating = True
+                self.s.dprintf(Category.ALWAYS, f"Vacating job {job[0]}.{job[1]} (shadow {pid}"
+                                                f"{', fast' if fast else ''})")
+                self.s.dc.send_signal(pid, 3 if fast else 15)
+                return True
+        return False
+
     def stop_shadows(self) -> None:
         """At schedd shutdown: every shadow kills its job (SIGQUIT -> DEACTIVATE_CLAIM_FORCIBLY);
         the jobs are marked idle at the next start-up."""
