@@ -18,6 +18,7 @@ on failure.
 """
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import sys
@@ -26,9 +27,11 @@ from typing import Optional
 
 from pyhtc import classad as C
 from pyhtc.cedar.wire_ad import to_classad
+from pyhtc.classad.oldsyntax import convert_escaping
 from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient
 from pyhtc.config import ConfigError, get_config
+from pyhtc.tools.analyze import AnalysisOptions, schedd_label, setup_slots
 from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, format_json,
                                 format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
                                 parse_constraint)
@@ -62,6 +65,19 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | anal
 \t-attributes X,Y,...\t Show only the attributes X,Y,... with -long or -json
 \t-format <fmt> <attr>\t Print attribute attr using format fmt
 \t-af[:jlhVr,tng] <attr> [attr2 [attr3 ...]]\t Print attr(s) with automatic formatting
+    [analyze-opts] are
+\t-analyze[:<qual>]\t Perform matchmaking analysis on jobs
+\t-better-analyze[:<qual>] Perform more detailed match analysis
+\t    <qual> is a comma separated list of one or more of
+\t    summary\tShow a one-line summary for each job or machine
+\t    reverse\tAnalyze machines rather than jobs
+\t    noprune\tShow all sub-expressions, also the pruned ones
+\t    ifthenelse\tAnalyze the branches of ifThenElse() calls too
+\t-machine <name>\t\t Machine name or slot name for analysis
+\t-mconstraint <expr>\t Machine constraint for analysis
+\t-slotads <file>\t\t Use slot ads from <file> for analysis
+\t-reverse-analyze\t Analyze Machine requirements against jobs
+\t-verbose\t\t Show slot names with the analysis
 """
 
 
@@ -84,6 +100,7 @@ class Options:
         self.custom = PrintMask()
         self.custom_exprs: list[str] = []
         self.global_ = False
+        self.analysis = AnalysisOptions()
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -183,6 +200,8 @@ def parse_args(argv: list[str]) -> Options:
                 raise UsageError(f"Error: {exc}") from None
             o.style = "custom"
             o.custom_exprs += exprs
+        elif (used := o.analysis.take(argv, i)) >= 0:
+            i += used
         else:
             raise UsageError(f"Error: unrecognized argument {a}")
         i += 1
@@ -481,7 +500,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     constraint = build_constraint(o)
     projection = list(o.attributes) if o.style in ("long", "json") and o.attributes else []
     if o.style == "custom":
-        projection = []  # expressions may reference anything; fetch whole ads
+        projection = custom_projection(o.custom)
+    if o.analysis.enabled:  # -analyze: whole job ads, and the slot ads to match them with
+        projection = []
+        error = setup_slots(o.analysis, o.pool, cfg)
+        if error:
+            sys.stderr.write(error)
+            return 1
     if o.userlog:
         try:
             from pyhtc.userlog import job_ads_from_log
@@ -493,6 +518,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             ads = [a for a in ads if _matches(a, constraint)]
         if o.limit >= 0:
             ads = ads[:o.limit]
+        if o.analysis.enabled:
+            sys.stdout.write(o.analysis.report(ads, f"Userlog: {o.userlog}"))
+            return 0
         sys.stdout.write(render(o, ads, local_summary(ads), f"Userlog: {o.userlog}")
                          if o.style == "table" else render(o, ads, None, ""))
         return 0
@@ -534,13 +562,54 @@ def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts)
         detail = f"CEDAR:6001:Failed to connect to {addr}" if isinstance(exc, ConnectionRefusedError) else str(exc)
         sys.stderr.write(f"\n-- Failed to fetch ads from: {addr} : {name}\n{detail}\n")
         return 1
-    ads = [to_classad(w) for w in wire]
+    ads = [fast_classad(w) for w in wire]
     sad = to_classad(summary[0]) if summary else None
     when = _num(sad, "ServerTime") if sad is not None else None
     if when is None and ads:
         when = _num(ads[0], "ServerTime")
+    if o.analysis.enabled:
+        sys.stdout.write(o.analysis.report(ads, schedd_label(name, addr), name))
+        return 0
     sys.stdout.write(render(o, ads, sad, _title(name, addr, when)))
     return 0
+
+
+def custom_projection(mask: PrintMask) -> list[str]:
+    """The projection condor_q asks for with ``-af``/``-format`` (queue.cpp: the attribute
+    references of every column expression, ``GetExprReferences``, plus ClusterId and ProcId);
+    ``[]`` (whole ads) when a column uses a ``printas`` renderer, which may look at other
+    attributes."""
+    if any(col.printas for col in mask.columns):
+        return []
+    names = {"clusterid": "ClusterId", "procid": "ProcId"}
+    probe = C.ClassAd()
+    for col in mask.columns:
+        try:
+            refs = probe.externalRefs(C.ExprTree(col.expr))
+        except Exception:
+            return []
+        for ref in refs:
+            scope, _, attr = ref.rpartition(".")
+            name = attr if scope.lower() in ("", "my", "target") else ref.split(".", 1)[0]
+            names.setdefault(name.lower(), name)
+    return sorted(names.values(), key=str.lower)
+
+
+@functools.lru_cache(maxsize=65536)
+def _expr_of(text: str) -> C.ExprTree:
+    """The ExprTree of an old-syntax expression text; cached, since the ads of a large queue
+    repeat the same few texts (``1``, ``0``, the cluster's strings).  ExprTrees are immutable,
+    so ads may share them."""
+    return C.ExprTree(convert_escaping(text))
+
+
+def fast_classad(wire) -> C.ClassAd:
+    """A WireAd as a ClassAd (as :func:`pyhtc.cedar.wire_ad.to_classad`, old-syntax texts),
+    through the expression-text cache.  Raises the ClassAd parse error for a bad text."""
+    out = C.ClassAd()
+    for name, text in wire:
+        out[name] = _expr_of(text)
+    return out
 
 
 def _matches(ad: C.ClassAd, constraint: str) -> bool:
