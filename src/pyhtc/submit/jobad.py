@@ -7,6 +7,7 @@ prints them (strings in double quotes, ``"`` escaped).
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -33,8 +34,28 @@ class SubmitError(ValueError):
     """The job ad could not be built; the message is HTCondor's wording."""
 
 
+#: CONDOR_CONFIG values whose configuration did not load (not retried on every job)
+_UNLOADABLE_CONFIGS: set = set()
+
+
 def filesystem_domain() -> str:
-    """FILESYSTEM_DOMAIN with no configuration: the host's full name (as $(FULL_HOSTNAME))."""
+    """The FileSystemDomain a job gets: the process configuration's FILESYSTEM_DOMAIN
+    (default ``$(FULL_HOSTNAME)``), as condor_submit does (submit_utils.cpp,
+    ``param("FILESYSTEM_DOMAIN")``), so that it equals the FileSystemDomain the startds of
+    the same configuration advertise; the host's full name when no configuration loads."""
+    from pyhtc.config import ConfigError, get_config
+    key = os.environ.get("CONDOR_CONFIG")
+    value = None
+    if key not in _UNLOADABLE_CONFIGS:
+        try:
+            value = get_config().param("FILESYSTEM_DOMAIN")
+        except (ConfigError, OSError):
+            _UNLOADABLE_CONFIGS.add(key)
+    return value or _host_full_name()
+
+
+@functools.lru_cache(maxsize=1)
+def _host_full_name() -> str:
     name = socket.gethostname()
     try:
         fq = socket.getfqdn(name)
