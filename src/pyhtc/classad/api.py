@@ -113,12 +113,14 @@ def _iter_ads(text: str, parser):
     if parser == ParserType.New:
         pos = 0
         ws = re.compile(r"(?:\s+|/\*.*?\*/)*", re.S)
+        single = True  # most texts hold one ad: try the one-split path once
         while True:
             pos = ws.match(text, pos).end()
             if pos >= len(text):
                 return
             try:
-                attrs, pos = parse_record(text, pos)
+                attrs, pos = parse_record(text, pos, single=single)
+                single = False
             except ClassAdParseError as e:
                 # classad2 ends the stream at text that does not parse (see lastError())
                 _set_error(str(e))

@@ -52,7 +52,7 @@ class ClassAd(MutableMapping):
         if input is None:
             return
         if isinstance(input, str):
-            attrs, _end = parse_record(input)
+            attrs, _end = parse_record(input, single=True)
             self._attrs = attrs
         elif isinstance(input, ClassAd):
             self._attrs = dict(input._attrs)

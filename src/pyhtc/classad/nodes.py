@@ -1,7 +1,8 @@
-"""Expression tree nodes, each compiled once into a Python closure.
+"""Expression tree nodes, each compiled once (on first evaluation) into a Python closure.
 
 A node is immutable after construction and carries ``ev``: a function ``ev(ctx) -> value``
-(:class:`Ctx` is the per-evaluation state). Evaluation therefore never walks the tree; each
+(:class:`Ctx` is the per-evaluation state), built by ``_compile`` the first time ``ev`` is
+read, so parsing an ad costs only its node objects. Evaluation therefore never walks the tree; each
 closure calls its children's closures directly. Nodes also know how to print themselves
 (``unparse(out, old)``, appending text pieces to the list ``out``; rules from
 src/classad/sink.cpp).
@@ -229,9 +230,24 @@ def select(ctx, base, low):
 # ---------------------------------------------------------------- nodes
 
 class Node(abc.ABC):
-    """Base class of expression nodes (``ev`` closure + ``unparse``)."""
+    """Base class of expression nodes (``ev`` closure + ``unparse``).
+
+    ``ev`` is compiled on first use (``_compile``, which compiles the children first, so
+    a closure calls its children's compiled closures directly); building a tree therefore
+    costs only the node objects, and trees that are never evaluated are never compiled."""
 
     __slots__ = ("ev",)
+
+    def __getattr__(self, name):
+        # only reached while the ``ev`` slot is still empty
+        if name != "ev":
+            raise AttributeError(name)
+        ev = self.ev = self._compile()
+        return ev
+
+    @abc.abstractmethod
+    def _compile(self):
+        """The closure ``ev(ctx) -> value`` evaluating this node."""
 
     @abc.abstractmethod
     def unparse(self, out: list, old: bool = False) -> None:
@@ -249,7 +265,10 @@ class Literal(Node):
 
     def __init__(self, value):
         self.value = value
-        self.ev = lambda ctx, _v=value: _v
+
+    def _compile(self):
+        value = self.value
+        return lambda ctx: value
 
     def unparse(self, out, old=False):
         value_to(out, self.value, old)
@@ -263,7 +282,10 @@ class RelTimeLiteral(Node):
 
     def __init__(self, secs: float):
         self.secs = float(secs)
-        self.ev = lambda ctx, _v=self.secs: _v
+
+    def _compile(self):
+        secs = self.secs
+        return lambda ctx: secs
 
     def unparse(self, out, old=False):
         value_to(out, RelTime(self.secs), old)
@@ -278,7 +300,10 @@ class AttrRef(Node):
         self.name = name
         self.base = base
         self.absolute = absolute
-        low = self.low = name.lower()
+        self.low = name.lower()
+
+    def _compile(self):
+        base, absolute, low = self.base, self.absolute, self.low
         if base is not None and type(base) is AttrRef and base.base is None \
                 and not base.absolute and base.low in ("target", "my", "self"):
             ev = _scoped_ref(base.low, base.ev, low)
@@ -305,7 +330,7 @@ class AttrRef(Node):
                             return node.value
                         return eval_entry(ctx, cur, ent)
                 return resolve_name(ctx, low)
-        self.ev = ev
+        return ev
 
     def children(self):
         return (self.base,) if self.base is not None else ()
@@ -362,7 +387,9 @@ class Binary(Node):
 
     def __init__(self, op: str, left, right):
         self.op, self.left, self.right = op, left, right
-        self.ev = _binary_closure(op, left.ev, right.ev)
+
+    def _compile(self):
+        return _binary_closure(self.op, self.left.ev, self.right.ev)
 
     def children(self):
         return (self.left, self.right)
@@ -552,10 +579,12 @@ class Logical(Node):
 
     def __init__(self, op: str, left, right):
         self.op, self.left, self.right = op, left, right
+
+    def _compile(self):
+        op, left, right = self.op, self.left, self.right
         if type(left) is Logical and left.op == op:
             evs = _logical_chain(op, self)
-            self.ev = _and_chain(evs) if op == "&&" else _or_chain(evs)
-            return
+            return _and_chain(evs) if op == "&&" else _or_chain(evs)
         lev, rev = left.ev, right.ev
         to_bool = ops.to_bool
         if op == "&&":
@@ -603,7 +632,7 @@ class Logical(Node):
                 if b is True or b is ERROR:
                     return b
                 return UNDEFINED
-        self.ev = ev
+        return ev
 
     def children(self):
         return (self.left, self.right)
@@ -621,9 +650,11 @@ class Unary(Node):
 
     def __init__(self, op: str, operand):
         self.op, self.operand = op, operand
-        fn = ops.UNARY[op]
-        oev = operand.ev
-        self.ev = lambda ctx: fn(oev(ctx))
+
+    def _compile(self):
+        fn = ops.UNARY[self.op]
+        oev = self.operand.ev
+        return lambda ctx: fn(oev(ctx))
 
     def children(self):
         return (self.operand,)
@@ -640,7 +671,9 @@ class Paren(Node):
 
     def __init__(self, inner):
         self.inner = inner
-        self.ev = inner.ev
+
+    def _compile(self):
+        return self.inner.ev
 
     def children(self):
         return (self.inner,)
@@ -658,7 +691,9 @@ class Ternary(Node):
 
     def __init__(self, cond, then, other):
         self.cond, self.then, self.other = cond, then, other
-        cev, tev, oev = cond.ev, then.ev, other.ev
+
+    def _compile(self):
+        cev, tev, oev = self.cond.ev, self.then.ev, self.other.ev
         to_bool = ops.to_bool
 
         def ev(ctx):
@@ -678,7 +713,7 @@ class Ternary(Node):
                 tev(ctx)
                 oev(ctx)
             return c
-        self.ev = ev
+        return ev
 
     def children(self):
         return (self.cond, self.then, self.other)
@@ -698,12 +733,14 @@ class Elvis(Node):
 
     def __init__(self, left, right):
         self.left, self.right = left, right
-        lev, rev = left.ev, right.ev
+
+    def _compile(self):
+        lev, rev = self.left.ev, self.right.ev
 
         def ev(ctx):
             a = lev(ctx)
             return rev(ctx) if a is UNDEFINED else a
-        self.ev = ev
+        return ev
 
     def children(self):
         return (self.left, self.right)
@@ -721,7 +758,9 @@ class Subscript(Node):
 
     def __init__(self, base, index):
         self.base, self.index = base, index
-        bev, iev = base.ev, index.ev
+
+    def _compile(self):
+        bev, iev = self.base.ev, self.index.ev
 
         def ev(ctx):
             b = bev(ctx)
@@ -747,7 +786,7 @@ class Subscript(Node):
                 ent = b._attrs.get(i.lower())
                 return UNDEFINED if ent is None else eval_entry(ctx, b, ent)
             return ERROR
-        self.ev = ev
+        return ev
 
     def children(self):
         return (self.base, self.index)
@@ -799,9 +838,11 @@ class Call(Node):
     __slots__ = ("name", "args")
 
     def __init__(self, name: str, args: tuple):
-        self.name, self.args = name, args
-        low = name.lower()
-        args = tuple(args)
+        self.name, self.args = name, tuple(args)
+
+    def _compile(self):
+        low = self.name.lower()
+        args = self.args
         nargs = len(args)
         evs = tuple(a.ev for a in args)
         e0 = evs[0] if evs else None
@@ -834,7 +875,7 @@ class Call(Node):
             return r
         if low == "ifthenelse" and nargs == 3:
             ev = _inline_if_then_else(ev, low, evs)
-        self.ev = ev
+        return ev
 
     def children(self):
         return self.args
@@ -857,7 +898,10 @@ class ListExpr(Node):
     __slots__ = ("items",)
 
     def __init__(self, items: tuple):
-        self.items = items = tuple(items)
+        self.items = tuple(items)
+
+    def _compile(self):
+        items = self.items
 
         def ev(ctx):
             scope = ctx.scope
@@ -865,7 +909,7 @@ class ListExpr(Node):
             def _elem(node):
                 return ctx.eval_in(node, scope)
             return ListValue(items, _elem)
-        self.ev = ev
+        return ev
 
     def children(self):
         return self.items
@@ -893,9 +937,12 @@ class RecordExpr(Node):
     def __init__(self, attrs: dict):
         self.attrs = attrs
 
+    def _compile(self):
+        attrs = self.attrs
+
         def ev(ctx):
             return _make_record(attrs, ctx.scope)
-        self.ev = ev
+        return ev
 
     def children(self):
         return tuple(n for _, n in self.attrs.values())

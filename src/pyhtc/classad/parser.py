@@ -9,12 +9,19 @@ associative, ``?:`` right associative.
 Entry points: :func:`parse_expr` (interned: each distinct text is parsed once),
 :func:`parse_record` (``[ ... ]`` text -> (attrs, end offset)), :func:`parse_old_value`.
 All raise :class:`~pyhtc.classad.errors.ClassAdParseError`.
+
+Speed: a record is first cut into (name, value text) pairs by one regular expression
+(``_split_single`` for a text holding one ad, else ``_split_record``); each distinct value
+then goes through :func:`pyhtc.classad.fastparse.simple_node` (plain literals and names),
+:func:`pyhtc.classad.fastparse.fast_parse` (other expressions), and only when those decline
+through the :class:`Parser` below, which also produces every error with its position.
 """
 from __future__ import annotations
 
 import re
 
 from .errors import ClassAdParseError
+from .fastparse import fast_parse, simple_node
 from .lexer import tokenize
 from .nodes import (AttrRef, Binary, Call, Elvis, ListExpr, Literal, Logical, Paren,
                     RecordExpr, RelTimeLiteral, Subscript, Ternary, Unary)
@@ -290,42 +297,15 @@ def parse_prefix(text: str, concat: bool = False):
 _INTERN: dict = {}
 _INTERN_MAX = 200_000
 
-# Texts that are a single simple literal or name (most attribute values) skip the tokenizer.
-_FAST = re.compile(r"""\s*(?:
-   (?P<int>-?(?:0|[1-9][0-9]{0,17}))
-  |"(?P<str>[^"\\\x00-\x1f\x7f-\U0010ffff]*)"
-  |(?P<real>-?[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]{1,3})?)
-  |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-)\s*\Z""", re.X | re.A)
-
-
-def _fast_node(text: str):
-    m = _FAST.match(text)
-    if m is None:
-        return None
-    kind = m.lastgroup
-    v = m.group(kind)
-    if kind == "int":
-        return Literal(int(v))
-    if kind == "str":
-        return Literal(v)
-    if kind == "real":
-        return Literal(float(v))
-    low = v.lower()
-    if low in _KW_VALUES:
-        return Literal(_KW_VALUES[low])
-    if low == "is" or low == "isnt":
-        return None
-    return AttrRef(v)
-
-
 def parse_expr(text: str):
     """The node for expression ``text``, parsed once per distinct text (interned)."""
     node = _INTERN.get(text)
     if node is None:
-        node = _fast_node(text)
+        node = simple_node(text)
         if node is None:
-            node = parse_whole(text)
+            node = fast_parse(text)
+            if node is None:
+                node = parse_whole(text)  # the full parser (exact error positions)
         if len(_INTERN) >= _INTERN_MAX:
             _INTERN.clear()
         _INTERN[text] = node
@@ -342,23 +322,95 @@ _CHUNK = re.compile(r"""
   |[^"'\[\]{}();=/]+
   |/
 """, re.X | re.S)
-_ATTR_NAME = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\])*)')\s*\Z", re.A)
 _RESERVED_NAMES = {"true", "false", "undefined", "error", "is", "isnt"}
 
 
 # One attribute definition of a new-syntax ad, values allowed two levels of [ ] / { }
 # nesting (deeper nesting or quoted names inside values go through the full parser).
-_STR_RE = r'"(?:[^"\\]++|\\.)*+"'
+_STR_RE = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
 _IN_RE = r"""(?:[^"'\[\]{}/]++|%s|/(?!\*))""" % _STR_RE
 _L1_RE = r"""(?:\[%s*+\]|\{%s*+\})""" % (_IN_RE, _IN_RE)
 _L2_RE = r"""(?:\[(?:%s|%s)*+\]|\{(?:%s|%s)*+\})""" % (_IN_RE, _L1_RE, _IN_RE, _L1_RE)
-_VAL_RE = r"""(?:[^"'\[\]{};/]++|%s|/(?!\*)|%s)*+""" % (_STR_RE, _L2_RE)
+# (runs of plain characters, then any number of: a string, a '/', a bracketed part, a run)
+_VAL_RE = r"""[^"'\[\]{};/]*+(?:(?:%s|/(?!\*)|%s)[^"'\[\]{};/]*+)*+""" % (_STR_RE, _L2_RE)
 _OPEN = re.compile(r"\s*\[\s*")
 _CLOSE = re.compile(r"\s*\]")
 
 
 _ATTR_ALL = re.compile(r"""(\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)(%s)((?:;\s*)*))"""
                        % _VAL_RE, re.A | re.S)
+
+
+# The same definitions for re.split: [gap, name, qname, value, sep, gap, ...]; sep is ";"
+# when at least one ';' follows the value.
+_ATTR_SPLIT = re.compile(r"""[ \t\n\r\f\v]*+(?:([A-Za-z_]\w*+)|'([^'\\]+)')[ \t\n\r\f\v]*+=(?!=)"""
+                         r"""[ \t\n\r\f\v]*+(%s)(;?)[; \t\n\r\f\v]*+""" % _VAL_RE, re.A | re.S)
+
+
+def _split_single(text: str, pos: int):
+    """Fastest path for a text holding one ``[ name = expr; ... ]`` (``ClassAd(text)``):
+    one C-level split into (name, value) pairs, each value through :func:`parse_expr`.
+    Returns (attrs, end) or None (several records, comments, errors, rare forms: the
+    callers fall back to :func:`_split_record` and then the full parser)."""
+    m = _OPEN.match(text, pos)
+    if m is None:
+        return None
+    start = m.end()
+    parts = _ATTR_SPLIT.split(text[start:] if start else text)
+    last = parts[-1]
+    if last[:1] != "]":
+        return None
+    gaps = parts[:-1:5]
+    if any(gaps):
+        return None  # text between definitions that is not a definition
+    seps = parts[4::5]
+    if "" in seps and seps.index("") != len(seps) - 1:
+        return None  # two definitions without ';' between them
+    names = parts[1::5]
+    if None in names:  # some 'quoted' names (which may be reserved words)
+        if not _RESERVED_NAMES.isdisjoint(n.lower() for n in names if n is not None):
+            return None
+        names = [n if n is not None else q for n, q in zip(names, parts[2::5])]
+        lows = list(map(str.lower, names))
+    else:
+        lows = list(map(str.lower, names))
+        if not _RESERVED_NAMES.isdisjoint(lows):
+            return None  # a reserved word as a name (the full parser reports it)
+    values = list(map(str.strip, parts[3::5]))
+    # each distinct new value text parsed once, then every node looked up in C
+    intern = _INTERN
+    missing = set(values).difference(intern)
+    if missing:
+        if len(intern) + len(missing) >= _INTERN_MAX:
+            intern.clear()
+            missing = set(values)
+        for value in missing:
+            # (inline: the commonest values, a plain string or a decimal integer)
+            if value[:1] == '"' and value.find('"', 1) == len(value) - 1 \
+                    and "\\" not in value:
+                intern[value] = Literal(value[1:-1])
+                continue
+            if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+                v = int(value)
+                intern[value] = Literal(0 if v > _INT64_MAX else v)
+                continue
+            node = simple_node(value)
+            if node is None:
+                node = fast_parse(value)
+                if node is None:
+                    try:
+                        node = parse_whole(value)
+                    except ClassAdParseError:
+                        return None  # the full record parser reports it in context
+            intern[value] = node
+    attrs = dict(zip(lows, zip(names, map(intern.__getitem__, values))))
+    if len(attrs) != len(lows):
+        # a name defined twice: the first spelling stays, the last value wins
+        attrs = {}
+        for low, name, value in zip(lows, names, values):
+            prev = attrs.get(low)
+            attrs[low] = (prev[0] if prev else name, intern[value])
+    return attrs, len(text) - len(last) + 1
 
 
 def _split_record(text: str, pos: int):
@@ -403,50 +455,6 @@ def _split_record(text: str, pos: int):
     return attrs, m.end()
 
 
-def _complex_attr(text: str, p: int, attrs: dict):
-    """One ``name = value`` whose value has brackets/braces/quoted names: scan chunks to
-    the top-level ';' or ']'. Returns (position after the terminator, terminator) or None."""
-    m = _ATTR_START.match(text, p)
-    if m is None:
-        return None
-    name = m.group(1) or m.group(2)
-    if m.group(1) and name.lower() in _RESERVED_NAMES:
-        return None
-    start = m.end()
-    depth = 0
-    for c in _CHUNK.finditer(text, start):
-        ch = c.group()[0]
-        if ch == "[" or ch == "{" or ch == "(":
-            depth += 1
-        elif ch == "]" or ch == "}" or ch == ")":
-            if depth == 0:
-                if ch != "]":
-                    return None
-                break
-            depth -= 1
-        elif ch == ";" and depth == 0:
-            break
-    else:
-        return None
-    if not _add_attr(attrs, name, text, start, c.start()):
-        return None
-    return c.end(), ch
-
-
-def _add_attr(attrs: dict, name: str, text: str, a: int, b: int) -> bool:
-    value = text[a:b].strip()
-    node = _INTERN.get(value)
-    if node is None:
-        try:
-            node = parse_expr(value)
-        except ClassAdParseError:
-            return False
-    low = name.lower()
-    prev = attrs.get(low)
-    attrs[low] = (prev[0] if prev else name, node)
-    return True
-
-
 intern_expr = parse_expr
 
 
@@ -465,13 +473,16 @@ def _record_end(text: str, pos: int) -> int:
     return len(text)
 
 
-def parse_record(text: str, pos: int = 0):
+def parse_record(text: str, pos: int = 0, single: bool = False):
     """Parse one ``[ ... ]`` record starting at or after character ``pos``.
 
     Returns ``(attrs, end)``: attrs maps lower-case name -> (name, node); ``end`` is the offset
-    just after the closing ``]``. Raises ClassAdParseError.
+    just after the closing ``]``. ``single``: the text is expected to hold only this record
+    (``ClassAd(text)``; allows the one-split fast path). Raises ClassAdParseError.
     """
-    fast = _split_record(text, pos)
+    fast = _split_single(text, pos) if single else None
+    if fast is None:
+        fast = _split_record(text, pos)
     if fast is not None:
         return fast
     sub = text[pos:_record_end(text, pos)]
