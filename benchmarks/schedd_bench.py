@@ -103,10 +103,14 @@ def condor_q(tmp: pathlib.Path, *args: str) -> tuple[float, str]:
            "_CONDOR_SEC_DEFAULT_AUTHENTICATION_METHODS": "FS",
            "_CONDOR_UID_DOMAIN": "pyhtc.test"}
     e = {"PATH": os.environ["PATH"], "HOME": "/tmp", "TZ": "UTC", **env}
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "pyhtc.tools.q", *args], env=e, capture_output=True,
                        text=True, timeout=900)
     dt = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    condor_q.cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     if r.returncode:
         raise SystemExit(f"condor_q {' '.join(args)} failed:\n{r.stderr[-4000:]}")
     return dt, r.stdout
@@ -151,13 +155,19 @@ def main() -> int:
             rss1 = sp.memory_info().rss
             figures["schedd RSS per job (bytes)"] = round((rss1 - rss0) / n)
             figures["schedd RSS total (MB)"] = round(rss1 / 2**20, 1)
+            cpu0 = sum(sp.cpu_times()[:2])
             dt, out = condor_q(tmp, "-totals", "-allusers")
             assert f"{n} jobs" in out, out
             figures["condor_q -totals (s)"] = dt
+            figures["  condor_q CPU / schedd CPU in -totals (s)"] = \
+                f"{condor_q.cpu:.3f} / {sum(sp.cpu_times()[:2]) - cpu0:.3f}"
+            cpu0 = sum(sp.cpu_times()[:2])
             dt, out = condor_q(tmp, "-allusers", "-af", "ClusterId", "ProcId", "JobStatus")
             lines = out.splitlines()
             assert len(lines) == n and lines[-1] == f"{cluster} {n - 1} 1", (len(lines), lines[-1:])
             figures["condor_q -af ClusterId ProcId JobStatus (s)"] = dt
+            figures["  condor_q CPU / schedd CPU in -af (s)"] = \
+                f"{condor_q.cpu:.3f} / {sum(sp.cpu_times()[:2]) - cpu0:.3f}"
             cpu0 = sum(sp.cpu_times()[:2])
             figures["htcondor2 Schedd.query() all (s)"], client_cpu = query_all(d.sinful, n)
             figures["  client (htcondor2) CPU in it (s)"] = client_cpu
@@ -172,8 +182,13 @@ def main() -> int:
         try:
             sp = psutil.Process(d.proc.pid)
             cpu0 = sum(sp.cpu_times()[:2])
+            import resource
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             try:
                 figures[f"submit pyhtc, {n_py} procs (s)"], _ = submit("pyhtc.htcondor", d.sinful, n_py)
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                figures["  client (pyhtc) CPU in it (s)"] = \
+                    (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
             except SystemExit as exc:
                 figures[f"submit pyhtc, {n_py} procs"] = "FAILED: " + str(exc).strip().splitlines()[-1]
             figures["  schedd CPU in pyhtc submit (s)"] = sum(sp.cpu_times()[:2]) - cpu0

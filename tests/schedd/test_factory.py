@@ -239,3 +239,47 @@ def test_job_factory_units():
         JobFactory(1, "arguments=x\nQueue 1 Item from /spool/1/items\n")
     with pytest.raises(FactoryError, match="byte offset 2"):
         parse_item_rows(b"ab\xff\n")
+
+
+def test_hold_release_remove_act_on_the_factory(schedd, tmp_path):
+    """ACT_ON_JOBS on a factory cluster (schedd.cpp actOnJobs): hold pauses the factory
+    (JobMaterializePaused = 1, FactoryPaused event), release resumes it (FactoryResumed),
+    remove stops it for good: no proc is made after the removal and the cluster goes."""
+    log = tmp_path / "factory.log"
+    out = client(schedd, SUBMIT.format(log=log) + """
+def paused():
+    ads = s.query(f'ClusterId == {c}', ['JobMaterializePaused', 'JobMaterializePauseReason'])
+    return [str(a.get('JobMaterializePaused')) for a in ads][:1]
+first = wait_for(c, lambda p: len(p) >= 5)
+s.act(htcondor2.JobAction.Hold, f'ClusterId == {c}', reason='stop it')
+held = wait_for(c, lambda p: all(x[2] == 5 for x in p))
+hold_flag = paused()
+s.act(htcondor2.JobAction.Remove, [f'{c}.0', f'{c}.1'])
+time.sleep(0.6)
+while_paused = procs(c)
+s.act(htcondor2.JobAction.Release, f'ClusterId == {c}')
+resumed = wait_for(c, lambda p: len(p) >= 5 and all(x[2] == 1 for x in p))
+release_flag = paused()
+s.act(htcondor2.JobAction.Remove, f'ClusterId == {c}')
+gone = wait_for(c, lambda p: not p)
+time.sleep(0.8)
+after = procs(c)
+print(json.dumps({'c': c, 'first': first, 'held': held, 'hold_flag': hold_flag,
+                  'while_paused': while_paused, 'resumed': resumed, 'release_flag': release_flag,
+                  'gone': gone, 'after': after}))
+""")
+    c = out["c"]
+    assert [p[0] for p in out["first"]] == [0, 1, 2, 3, 4]
+    assert all(p[2] == 5 for p in out["held"]) and out["hold_flag"] == ["1"]
+    assert [p[0] for p in out["while_paused"]] == [2, 3, 4]          # paused: nothing new
+    assert [p[0] for p in out["resumed"]] == [2, 3, 4, 5, 6]         # resumed: two more
+    assert out["release_flag"] == ["0"]
+    assert out["gone"] == [] and out["after"] == []                 # removed: never again
+    text = log.read_text()
+    assert f"037 ({c:03d}.-01.000)" in text and f"038 ({c:03d}.-01.000)" in text
+    assert f"036 ({c:03d}.-01.000)" in text
+    assert text.count("Job submitted from host") == 7
+    db = sqlite3.connect(tmp_path / "spool" / "job_queue.db")
+    assert db.execute("SELECT COUNT(*) FROM jobs WHERE cluster=?", (c,)).fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM factories").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM history WHERE cluster=?", (c,)).fetchone()[0] == 7

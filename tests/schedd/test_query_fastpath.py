@@ -81,3 +81,23 @@ def test_big_commit_keeps_proc_lists_sorted(tmp_path):
     tx.commit()
     assert q.procs_of[c] == list(range(1, 5000, 2)) + [5000]
     assert q.job_count() == 2501
+
+
+@pytest.mark.parametrize("projection", [["Big"], ["RequestMemory", "ProcId"], ["Cmd"], ["Nope", "Big"]])
+def test_projection_expands_internal_references(queue, projection):
+    """putClassAd expands a whitelist (classad_oldnew.cpp): each projected attribute of the ad
+    that is not a literal brings the attributes of the ad it references, transitively (here:
+    Big -> RequestMemory -> MemoryUsage, the latter only in the procs that set it)."""
+    full = AdCache(queue)
+    enc = JobEncoder(queue, projection)
+    for c, p in list(queue.jobs()):
+        ad = full.get(c, p)
+        want = set()
+        for name in projection:
+            if name in ad:
+                want.add(name.lower())
+                want |= {r.lower() for r in ad.internalRefs(ad.lookup(name))}
+        got = {n.lower() for n, _ in enc.items(c, p)}
+        assert got == want, (c, p, got, want)
+        if p == 3 and "Big" in projection:
+            assert "memoryusage" in got

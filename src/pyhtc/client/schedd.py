@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
 from typing import Iterable, Iterator, Optional
 
 from pyhtc.cedar import transport_blocking as tb
@@ -388,6 +389,21 @@ class ScheddClient:
             tb.send_udp_command(host, port, int(Command.RESCHEDULE), None)
 
 
+_Q = struct.Struct(">q")
+_QQ = struct.Struct(">qq")
+_NOACK_BYTE = bytes([NO_ACK])
+
+
+def _cedar_str(value: str, crypto: bool) -> bytes:
+    """A string as :meth:`pyhtc.cedar.codec.Encoder.put_string` puts it: NUL-terminated,
+    preceded by its length (8-byte int) on an encrypted stream.  Raises ValueError for a
+    string holding a NUL."""
+    raw = value.encode("utf-8", "surrogateescape")
+    if b"\0" in raw:
+        raise ValueError("CEDAR strings cannot contain NUL bytes")
+    return _Q.pack(len(raw) + 1) + raw + b"\0" if crypto else raw + b"\0"
+
+
 def encode_call(enc, opcode: int, *args, flags: Optional[int] = None):
     """Put one QMGMT call on encoder ``enc``: ``int opcode``, then each argument (ints as
     8-byte ints, strings as strings) and, for the *2 calls, the 1-byte
@@ -560,6 +576,8 @@ class QmgmtConnection:
             return 0, fac["procs"]
         if not result.proc_ads:
             raise ValueError("Submit description produced no jobs")
+        if isinstance(self.stream, tb.BlockingStream):
+            return self._submit_pipelined(cluster, result)
         first = None
         for i, proc_attrs in enumerate(result.proc_ads):
             proc = self.new_proc(cluster)
@@ -573,6 +591,64 @@ class QmgmtConnection:
                     value = str(proc)
                 self.set_attribute(cluster, proc, name, value, NO_ACK)
         return first, len(result.proc_ads)
+
+    #: procs whose NewProc calls go out before their replies are read (pipelining)
+    PIPELINE = 512
+
+    def _submit_pipelined(self, cluster: int, result) -> tuple[int, int]:
+        """The calls of :meth:`submit_cluster` for a new cluster, pipelined: the NewProc
+        calls of :attr:`PIPELINE` procs and their NoAck SetAttribute calls are sent
+        together, then their NewProc replies are read.  The schedd serves calls in order
+        (qmgmt_receivers.cpp reads one call, answers it, reads the next), so the proc ids of
+        a new cluster are 0, 1, 2...; a reply that differs, or an error, raises QmgmtError.
+        Replies are small (one int each), so the schedd never blocks writing them while we
+        write the next batch."""
+        s = self.stream
+        conn = s.conn
+        cad_items = list(result.cluster_ad.items())
+        expected: list[int] = []
+        count = 0
+
+        def read_replies():
+            for want in expected:
+                got = self._reply("NewProc")
+                if got != want:
+                    raise QmgmtError(f"NewProc returned proc {got}, expected {want}", 0)
+            expected.clear()
+
+        crypto = s._enc().crypto_mode
+        s._out = None
+        send = conn.send_message
+        new_proc_payload = _QQ.pack(Q.NewProc, cluster)
+        head = _Q.pack(Q.SetAttribute2)
+
+        def put_attr(proc, name, value):
+            # SetAttribute2(cluster, proc, value, name, NoAck) laid out as encode_call does
+            wire = send(b"".join((head, _QQ.pack(cluster, proc), _cedar_str(value, crypto),
+                                  _cedar_str(name, crypto), _NOACK_BYTE)))
+            self._pending.append(wire)  # (_flush replaces the list)
+            self._pending_bytes += len(wire)
+
+        for proc_attrs in result.proc_ads:
+            proc = count
+            wire = send(new_proc_payload)
+            self._pending.append(wire)
+            self._pending_bytes += len(wire)
+            expected.append(proc)
+            if count == 0:
+                for name, value in cad_items:
+                    put_attr(-1, name, value)
+            for name, value in proc_attrs.items():
+                if name == "ProcId":
+                    value = str(proc)
+                put_attr(proc, name, value)
+            count += 1
+            if len(expected) >= self.PIPELINE:
+                self._flush()
+                read_replies()
+        self._flush()
+        read_replies()
+        return 0, count
 
     def begin(self) -> None:
         """BeginTransaction."""

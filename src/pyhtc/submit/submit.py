@@ -22,6 +22,7 @@ from .jobad import JobContext, SubmitError, build_job_ad
 from .keywords import PRUNABLE_KEYS
 from .macros import MacroError, MacroSet, expand
 from .parser import Assign, Directive, Queue, SubmitSyntaxError, parse, where
+from .proctemplate import PER_PROC, TemplateAds, make_template
 from .queue import QueueArgs, QueueError, load_items, parse_queue_args
 
 __all__ = ["Submit", "SubmitResult", "ClusterResult", "run_description", "SubmitError", "SubmitSyntaxError",
@@ -29,6 +30,10 @@ __all__ = ["Submit", "SubmitResult", "ClusterResult", "run_description", "Submit
 
 # per-proc ("live") submit variables; names are case-insensitive
 LIVE_VARS = ("cluster", "clusterid", "process", "procid", "step", "itemindex", "row", "node", "item", "jobid")
+
+#: a queue statement making at least this many procs tries a template (proctemplate.py)
+TEMPLATE_MIN_PROCS = 4
+
 
 def _os_release() -> tuple[str, str, str]:
     """(OPSYSANDVER, OPSYSMAJORVER, OPSYSVER) of this host, as HTCondor derives them from /etc/os-release."""
@@ -80,6 +85,8 @@ class ClusterResult:
     """One cluster: its common ad, per-proc differences, full proc ads, factory info."""
     cluster_id: int
     cluster_ad: dict[str, str]
+    # sequences (a list, or for many procs made from one template ad a lazy Sequence,
+    # proctemplate.TemplateAds / TemplateDiffs: computed on access, never all held)
     proc_ads: list[dict[str, str]]          # only what differs per proc (+ ProcId, JobStatus)
     full_ads: list[dict[str, str]]          # cluster attrs overlaid with each proc's
     # late materialization: {"num": max_materialize sent with the digest, "procs": total procs,
@@ -301,19 +308,34 @@ class _Runner:
         if limit is not None:
             self._make_factory(qa, rows, qvars, line, limit)
             return
-        for idx, row in enumerate(rows):
-            for step in range(qa.count):
-                proc = self.first_proc + len(self.full_ads)
-                live = dict(live0)
-                live.update({"process": str(proc), "procid": str(proc), "step": str(step),
-                             "itemindex": str(idx), "row": str(idx), "node": "",
-                             "jobid": f"{self.cluster_id}.{proc}"})
-                if row is None:
-                    live["item"] = ""
-                else:
-                    for k, v in row.items():
-                        live[k.lower()] = v
-                self.full_ads.append(self.build(live, proc, line))
+        def live_of(n: int, base: int = self.first_proc + len(self.full_ads)) -> dict:
+            idx, step = divmod(n, qa.count)
+            proc = base + n
+            live = dict(live0)
+            live.update({"process": str(proc), "procid": str(proc), "step": str(step),
+                         "itemindex": str(idx), "row": str(idx), "node": "",
+                         "jobid": f"{self.cluster_id}.{proc}"})
+            row = rows[idx]
+            if row is None:
+                live["item"] = ""
+            else:
+                for k, v in row.items():
+                    live[k.lower()] = v
+            return live
+
+        total = len(rows) * qa.count
+        if not self.full_ads and total >= TEMPLATE_MIN_PROCS:
+            # many procs: one template ad with the live values substituted, when that is
+            # provably what building each ad would give (proctemplate.py)
+            item_names = [k.lower() for k in (rows[0] or {})] if rows[0] is not None else ["item"]
+            ads = make_template([v for _, v in self.macros.items()], list(PER_PROC) + item_names, total,
+                                live_of, lambda live, proc, trace: self.build(live, proc, line, trace))
+            if ads is not None:
+                self.full_ads = ads
+                return
+        for n in range(total):
+            live = live_of(n)
+            self.full_ads.append(self.build(live, int(live["process"]), line))
 
     def _factory_limit(self) -> int | None:
         """SubmitHash::want_factory_submit: max_materialize (or "unlimited" when only
@@ -340,13 +362,28 @@ class _Runner:
         while one queue statement makes its procs)."""
         return self.macros.lower_names() | set(self.time_macros) | set(_DEFAULT_MACROS)
 
-    def build(self, live: dict[str, str], proc: int, line: int) -> dict[str, str]:
+    def build(self, live: dict[str, str], proc: int, line: int, trace=None) -> dict[str, str]:
+        """The full job ad of one proc.  ``trace(command, names looked up, value)``, when
+        given, is told of every submit command looked up while building (proctemplate.py)."""
         lookup = self.lookup_fn(live)
         known = self._known if self._known is not None else self._known_names()
 
         def get(name):
             if name.lower() not in known and name.lower() not in live:
                 return None  # fast path: most commands are not in a given submit file
+            if trace is not None:
+                used: set = set()
+
+                def traced(n):
+                    used.add(n.lower())
+                    return lookup(n)
+                v = traced(name)
+                try:
+                    out = expand(v, traced) if v is not None else None
+                except MacroError as e:
+                    raise SubmitError(str(e)) from None
+                trace(name, used, out)
+                return out
             v = lookup(name)
             if v is None:
                 return None
@@ -426,11 +463,14 @@ class _Runner:
 
 
 def _split(cluster_id: int, full_ads: list[dict[str, str]]) -> ClusterResult:
-    """Cluster ad = proc 0's attributes; each proc ad holds what differs from it."""
+    """Cluster ad = proc 0's attributes; each proc ad holds what differs from it (computed
+    on access when the ads come from a template)."""
     if not full_ads:
         return ClusterResult(cluster_id, {}, [], [])
     first = full_ads[0]
     cluster_ad = {k: v for k, v in first.items() if k not in ("ProcId", "JobStatus")}
+    if isinstance(full_ads, TemplateAds):
+        return ClusterResult(cluster_id, cluster_ad, full_ads.diffs(cluster_ad), full_ads)
     procs = []
     for ad in full_ads:
         diff = {"ProcId": ad["ProcId"], "JobStatus": ad["JobStatus"]}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import re
 import sys
 import time
 from typing import Optional
@@ -562,8 +563,13 @@ def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts)
         detail = f"CEDAR:6001:Failed to connect to {addr}" if isinstance(exc, ConnectionRefusedError) else str(exc)
         sys.stderr.write(f"\n-- Failed to fetch ads from: {addr} : {name}\n{detail}\n")
         return 1
-    ads = [fast_classad(w) for w in wire]
     sad = to_classad(summary[0]) if summary else None
+    if o.style == "custom":
+        text = fast_custom(o.custom, wire)
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+    ads = [fast_classad(w) for w in wire]
     when = _num(sad, "ServerTime") if sad is not None else None
     if when is None and ads:
         when = _num(ads[0], "ServerTime")
@@ -610,6 +616,89 @@ def fast_classad(wire) -> C.ClassAd:
     for name, text in wire:
         out[name] = _expr_of(text)
     return out
+
+
+_LITERAL = re.compile(r'-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|"[^"\\]*"|(?i:true|false|undefined)')
+_CANON_INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
+
+
+def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
+    """``-af``/``-format`` output of ``wire_ads`` (WireAds) without a ClassAd per job: each
+    cell depends only on the attributes its expression references, so a cell is rendered
+    once per distinct set of their texts when those texts are literals (a queue of 100,000
+    jobs has few distinct ``JobStatus`` values; ids are literals).  Rows are sorted by
+    ClusterId, ProcId as :func:`render` does.  Returns None when the mask does anything this
+    cannot reproduce (headings, AUTO widths, printas, an overall width, function calls,
+    CurrentTime, ids that are not integers): the caller then renders as usual."""
+    cols = mask.columns
+    if mask.has_headings or mask.overall_width or not cols:
+        return None
+    probe = C.ClassAd()
+    plans = []
+    for col in cols:
+        if col.auto or col.printas or _CALL.search(col.expr) or "currenttime" in col.expr.lower():
+            return None
+        try:
+            refs = probe.externalRefs(C.ExprTree(col.expr))
+        except Exception:
+            return None
+        names = []
+        for ref in refs:
+            scope, _, attr = ref.rpartition(".")
+            if scope.lower() not in ("", "my"):
+                return None
+            names.append(attr.lower())
+        one = PrintMask()
+        one.add(col)
+        # a bare attribute printed with %v/%V/%r/%d and no width: an integer text is the cell
+        bare = (len(names) == 1 and col.expr.lower().removeprefix("my.") == names[0]
+                and col.printf in ("%v", "%V", "%r", "%d") and not col.width)
+        plans.append((tuple(names), one, {}, bare))
+    rows = []
+    for w in wire_ads:
+        texts = {n.lower(): e for n, e in w}
+        cid, pid = texts.get("clusterid", "0"), texts.get("procid", "-1")
+        if not (_CANON_INT.fullmatch(cid) and _CANON_INT.fullmatch(pid)):
+            return None
+        rows.append((int(cid), int(pid), texts))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    n = len(cols)
+    pre, cpre, csuf = mask.row_prefix or "", mask.col_prefix, mask.col_suffix
+    suffix = mask.row_suffix or ""
+    out = []
+    for _c, _p, texts in rows:
+        parts = [pre]
+        for i, (names, one, memo, bare) in enumerate(plans):
+            if bare:
+                t = texts.get(names[0])
+                if t is not None and _CANON_INT.fullmatch(t):
+                    cell = t
+                    key = None
+                else:
+                    key = (t,)
+                    cell = memo.get(key)
+            else:
+                key = tuple(texts.get(nm) for nm in names)
+                cell = memo.get(key)
+            if cell is None:
+                literal = all(t is None or _LITERAL.fullmatch(t) for t in key)
+                ad = C.ClassAd()
+                for nm, t in (zip(names, key) if literal else texts.items()):
+                    if t is not None:
+                        ad[nm] = _expr_of(t)
+                cell = one.display(one.render(ad))
+                if literal:
+                    memo[key] = cell
+            col = cols[i]
+            if cpre and i > 0 and not col.noprefix:
+                parts.append(cpre)
+            parts.append(cell)
+            if csuf and i + 1 < n and not col.nosuffix:
+                parts.append(csuf)
+        parts.append(suffix)
+        out.append("".join(parts))
+    return "".join(out)
 
 
 def _matches(ad: C.ClassAd, constraint: str) -> bool:

@@ -22,6 +22,7 @@ import time
 from pyhtc.cedar.errors import CedarError
 from pyhtc.cedar.wire_ad import WireAd
 from pyhtc.daemoncore.log import Category
+from pyhtc.userlog import JobEventType, make_event
 
 from . import jobactions as J
 from .jobads import ConstraintMatcher, JobEncoder, eval_value, is_true, parse_expr, wire_ad
@@ -280,11 +281,22 @@ async def act_on_jobs(schedd, stream) -> None:
                 jobs.append((c, p))
     else:
         jobs = [j for j in _parse_ids(ids_text or "") if j[1] >= 0]
+    # late materialization: the action also applies to matching factory clusters (schedd.cpp
+    # actOnJobs, GetNextJobOrClusterByConstraint; a bare cluster id names the cluster)
+    fm = getattr(schedd, "factories", None)
+    factory_clusters = []
+    if fm is not None and fm.factories:
+        if constraint is not None:
+            factory_clusters = [c for c in sorted(fm.factories) if (c, -1) in q.ads and match(c, -1)]
+        else:
+            factory_clusters = [c for c, p in _parse_ids(ids_text or "") if p < 0 and c in fm.factories]
     results: dict[tuple, int] = {}
     now = int(time.time())
     tx = q.begin(fqu)
     events = []
     super_user = schedd.is_queue_super_user(fqu)
+    removed_factories = _act_on_factories(schedd, tx, action, factory_clusters, fqu, reason or "",
+                                          results, events, now)
     max_releases = schedd.param_integer("SYSTEM_MAX_RELEASES", -1)
     for c, p in jobs:
         ad = schedd.ads.get(c, p)
@@ -361,6 +373,8 @@ async def act_on_jobs(schedd, stream) -> None:
         tx.abort()
         return
     tx.commit()
+    for c in removed_factories:
+        fm.cluster_removed(c)
     stream.put_int(1)
     await stream.end_of_message()
     schedd.write_events(events)
@@ -371,6 +385,42 @@ async def act_on_jobs(schedd, stream) -> None:
                 schedd.runner.vacate(job, fast=action == JobAction.VACATE_FAST)
     schedd.dprintf(Category.ALWAYS, f"actOnJobs: action {action} by {fqu}: {n_ok} of "
                                     f"{len(results)} job(s) done")
+
+
+def _act_on_factories(schedd, tx, action: int, clusters: list, fqu: str, reason: str,
+                      results: dict, events: list, now: int) -> list:
+    """ACT_ON_JOBS on late-materialization clusters (schedd.cpp actOnJobs, the cluster loop):
+    hold pauses the factory (``JobMaterializePaused = 1`` (mmHold),
+    ``JobMaterializePauseReason``, a FactoryPaused event), release resumes it
+    (``JobMaterializePaused = 0``, the reason deleted, FactoryResumed), remove stops it for
+    good: returned, for :meth:`~.factory.FactoryManager.cluster_removed` once committed (the
+    cluster goes with its last proc; mmClusterRemoved is runtime-only state in HTCondor
+    too).  Other actions do nothing to a cluster.  Results go to ``results[(c, -1)]``."""
+    removed = []
+    removes = (JobAction.REMOVE, JobAction.REMOVE_X, JobAction.TRANSFER_AND_REMOVE)
+    if action not in (JobAction.HOLD, JobAction.RELEASE) + removes:
+        return removed
+    for c in clusters:
+        if not schedd.owns(fqu, c, -1):
+            results[(c, -1)] = AR_PERMISSION_DENIED
+            continue
+        results[(c, -1)] = AR_SUCCESS
+        path = J.user_log_path(tx, c, -1)
+        if action == JobAction.HOLD:
+            tx.set_attribute(c, -1, "JobMaterializePaused", "1")
+            tx.set_attribute(c, -1, "JobMaterializePauseReason", J.quote(reason))
+            if path:
+                events.append((path, make_event(JobEventType.FACTORY_PAUSED, c, -1, 0, when=now,
+                                                Reason=reason, PauseCode=1, HoldCode=1)))
+        elif action == JobAction.RELEASE:
+            tx.set_attribute(c, -1, "JobMaterializePaused", "0")
+            tx.delete_attribute(c, -1, "JobMaterializePauseReason")
+            if path:
+                events.append((path, make_event(JobEventType.FACTORY_RESUMED, c, -1, 0, when=now,
+                                                Reason=reason)))
+        else:
+            removed.append(c)
+    return removed
 
 
 async def query_history(schedd, stream) -> None:

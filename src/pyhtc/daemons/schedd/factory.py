@@ -225,6 +225,8 @@ class FactoryManager:
         self.q = schedd.queue
         self.factories: dict[int, JobFactory] = {}
         self._pending: set[int] = set()
+        #: clusters removed by ACT_ON_JOBS: no more procs; the cluster goes with its last proc
+        self.removed: set[int] = set()
         self._timer: Optional[int] = None
         self._busy = False
         stale = []
@@ -252,6 +254,15 @@ class FactoryManager:
             self.q.keep_clusters.add(c)
             self._pending.add(c)
         self._schedule()
+
+    def cluster_removed(self, c: int) -> None:
+        """A factory cluster was removed (condor_rm of the cluster; schedd.cpp actOnJobs:
+        PauseJobFactory(mmClusterRemoved) and ScheduleClusterForDeferredCleanup): it makes no
+        more procs, and the cluster ad and factory go once its procs have left."""
+        if c in self.factories:
+            self.removed.add(c)
+            self._pending.add(c)
+            self._schedule()
 
     def _changed(self, clusters: set[int]) -> None:
         if self._busy:
@@ -290,6 +301,10 @@ class FactoryManager:
         next_proc = look("JobMaterializeNextProcId", 0)
         total = f.total_procs
         procs = self.q.procs_of.get(c, [])
+        if c in self.removed:
+            if not procs:
+                self._remove_cluster(c, next_proc, completion=0, notes="Cluster removed by user")
+            return 0
         if next_proc >= total:
             if not procs:
                 self._remove_cluster(c, next_proc)
@@ -381,9 +396,11 @@ class FactoryManager:
             return -1
         return int(v)
 
-    def _remove_cluster(self, c: int, next_proc: int) -> None:
-        """The factory is done and no proc is left: the cluster ad and the factory go; a
-        ClusterRemove event (Completion 1 = complete) goes to the cluster's user log."""
+    def _remove_cluster(self, c: int, next_proc: int, completion: int = 1,
+                        notes: str = "Cluster removed") -> None:
+        """The factory is done (or was removed) and no proc is left: the cluster ad and the
+        factory go; a ClusterRemove event goes to the cluster's user log (``completion``:
+        1 complete, 0 incomplete -- schedd.cpp ClusterRemoveEvent CompletionCode)."""
         tx = self.q.begin(None)
         path = user_log_path(tx, c, -1)
         cad = self.q.ads.get((c, -1))
@@ -397,16 +414,19 @@ class FactoryManager:
         finally:
             self._busy = False
         self.factories.pop(c, None)
+        self.removed.discard(c)
         self._remove_spool_files(c)
-        self.s.dprintf(Category.ALWAYS, f"Job factory of cluster {c} is complete; cluster removed")
+        self.s.dprintf(Category.ALWAYS, f"Job factory of cluster {c} is "
+                                        f"{'complete' if completion == 1 else 'removed'}; cluster removed")
         if path:
             self.s.write_events([(path, make_event(JobEventType.CLUSTER_REMOVE, c, -1, 0,
                                                    NextProcId=next_proc, NextRow=next_row,
-                                                   Completion=1, Notes="Cluster removed"))])
+                                                   Completion=completion, Notes=notes))])
         self.s.queue_changed()
 
     def _forget(self, c: int) -> None:
         self.factories.pop(c, None)
+        self.removed.discard(c)
         self.q.keep_clusters.discard(c)
         self.q.db.commit(drop_factories=[c])
         self._remove_spool_files(c)

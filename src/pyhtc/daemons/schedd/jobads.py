@@ -229,6 +229,8 @@ class JobEncoder:
         self._st = "servertime" if server_time is not None else None
         self._cluster: dict[int, tuple] = {}
         self._wire: dict[tuple, tuple] = {}
+        self._proj_cluster: dict[int, tuple] = {}  # cluster -> (cluster Attrs, names, seen)
+        self._proj_lines: dict[tuple, tuple] = {}  # (cluster, crypto) -> (Attrs, {low: line})
 
     def _base(self, cluster: int):
         cad = self.q.ads.get((cluster, -1))
@@ -251,7 +253,7 @@ class JobEncoder:
         pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
         if self.proj is not None:
             out = []
-            for low in self.proj:
+            for low in self._expanded(cluster, pad):
                 v = pad.get(low) if pad else None
                 i = index.get(low)
                 if v is not None:
@@ -274,7 +276,75 @@ class JobEncoder:
                 out.append((n, e))
         return out + self.tail
 
+    def _closure(self, cluster: int, pad) -> tuple:
+        """The projection expanded as putClassAd expands a whitelist (classad_oldnew.cpp:
+        each projected attribute that is not a literal brings in the attributes of the ad it
+        references, transitively, ``GetInternalReferences``), as a sorted tuple, and the
+        names whose texts were looked at -> the references found in them.  Names absent
+        from the ad may be in the tuple: nothing is sent for them."""
+        cad = self.q.ads.get((cluster, -1))
+        seen: dict = {}
+        todo = list(self.proj)
+        while todo:
+            low = todo.pop()
+            if low in seen:
+                continue
+            v = pad.get(low) if pad else None
+            if v is None and cad:
+                v = cad.get(low)
+            refs = refs_of(v[1]) if v is not None else frozenset()
+            seen[low] = refs
+            todo.extend(refs)
+        return tuple(sorted(seen)), seen
+
+    def _expanded(self, cluster: int, pad) -> tuple:
+        """Expanded projection for a job of ``cluster`` whose own attributes are ``pad``:
+        the cluster's, unless the proc overrides a looked-at name with a text whose
+        references differ."""
+        cad = self.q.ads.get((cluster, -1))
+        hit = self._proj_cluster.get(cluster)
+        if hit is None or hit[0] is not cad:
+            names, seen = self._closure(cluster, None)
+            hit = self._proj_cluster[cluster] = (cad, names, seen)
+        if pad:
+            seen = hit[2]
+            for low, (_n, text) in pad.items():
+                refs = seen.get(low)
+                if refs is not None and refs_of(text) != refs:
+                    return self._closure(cluster, pad)[0]
+        return hit[1]
+
     # -- wire bytes ----------------------------------------------------------------------
+    def _wire_projected(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
+        """:meth:`wire` with a projection: the lines of attributes taken from the cluster ad
+        are encoded once per cluster, a proc's own ones each time (same bytes as
+        ``encode_lines(self.items(...))``)."""
+        cad, base, index = self._base(cluster)
+        pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
+        key = (cluster, crypto_mode)
+        hit = self._proj_lines.get(key)
+        if hit is None or hit[0] is not cad:
+            hit = self._proj_lines[key] = (cad, {})
+        cached = hit[1]
+        parts = []
+        for low in self._expanded(cluster, pad):
+            v = pad.get(low) if pad else None
+            i = index.get(low)
+            if v is not None:
+                name = base[i][0] if i is not None else v[0]
+                if low == self._st or self._is_private(name):
+                    continue
+                parts.append(_line(name, v[1], crypto_mode))
+            elif i is not None:
+                b = cached.get(low)
+                if b is None:
+                    b = cached[low] = _line(base[i][0], base[i][1], crypto_mode)
+                parts.append(b)
+        for n, e in self.tail:
+            parts.append(_line(n, e, crypto_mode))
+        parts.append(_TYPES_CRYPTO if crypto_mode else b"\0\0")
+        return _INT8.pack(len(parts) - 1) + b"".join(parts)
+
     def wire(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
         """putClassAd() bytes of job ``cluster.proc`` (with the MyType/TargetType strings),
         the same bytes :func:`pyhtc.cedar.wire_ad.put_ad` writes for :meth:`items`.
@@ -283,7 +353,7 @@ class JobEncoder:
         override, the cluster lines between them are joined once; a proc then costs the
         encoding of its own few lines (classad_oldnew.cpp putClassAd, PROTOCOL.md 3)."""
         if self.proj is not None:
-            return encode_lines(self.items(cluster, proc), crypto_mode, True)
+            return self._wire_projected(cluster, proc, crypto_mode)
         cad, base, index = self._base(cluster)
         key = (cluster, crypto_mode)
         hit = self._wire.get(key)

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import errno as E
 import re
+import struct
+import sys
 import time
 from typing import Optional
 
 from pyhtc import classad as C
-from pyhtc.cedar.errors import CedarError
+from pyhtc.cedar.errors import CedarError, ConnectionClosed
 from pyhtc.cedar.wire_ad import WireAd
 from pyhtc.daemoncore.log import Category
 
@@ -82,6 +84,9 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _SIMPLE_VALUE = re.compile(r'-?[0-9]{1,18}|"[^"\\\x00-\x1f]*"')
 #: attributes whose value the schedd fills in for a new job
 _OWNER, _USER = "owner", "user"
+#: lower-case names :meth:`QmgmtSession.set_attribute` treats specially for a new job
+#: (JobStatus only matters for committed jobs)
+_SPECIAL_SET = frozenset({_OWNER, _USER, "holdreasoncode"})
 
 
 class QmgmtError(Exception):
@@ -90,6 +95,107 @@ class QmgmtError(Exception):
     def __init__(self, errno: int, message: str = ""):
         super().__init__(message)
         self.errno = errno
+
+
+_Q = struct.Struct(">q")
+_QQ = struct.Struct(">qq")
+_SET_ATTR2 = _Q.pack(10027)
+_SET_ATTR = _Q.pack(10006)
+
+
+def _parse_set_attribute(payload: bytes, crypto: bool):
+    """``(cluster, proc, value, name, flags)`` of a SetAttribute / SetAttribute2 call message
+    (qmgmt_send_stubs.cpp: int opcode, int cluster, int proc, string value, string name
+    [, char flags]), decoded from the payload bytes as :class:`pyhtc.cedar.codec.Decoder`
+    would; None for any other message or anything unusual (a NULL string, bytes left over,
+    a truncated field): those take the general path, which reports errors."""
+    head = payload[:8]
+    if head == _SET_ATTR2:
+        two = True
+    elif head == _SET_ATTR:
+        two = False
+    else:
+        return None
+    n = len(payload)
+    if n < 24:
+        return None
+    c, p = _QQ.unpack_from(payload, 8)
+    pos = 24
+    out = []
+    for _ in (0, 1):
+        if crypto:
+            if pos + 8 > n:
+                return None
+            length = _Q.unpack_from(payload, pos)[0]
+            pos += 8
+            if length < 1 or pos + length > n:
+                return None
+            body = payload[pos:pos + length]
+            pos += length
+            if body[0] == 0xFF:
+                return None
+            nul = body.find(0)
+            if nul >= 0:
+                body = body[:nul]
+        else:
+            if pos >= n or payload[pos] == 0xFF:
+                return None
+            end = payload.find(0, pos)
+            if end < 0:
+                return None
+            body = payload[pos:end]
+            pos = end + 1
+        out.append(body.decode("utf-8", "surrogateescape"))
+    flags = 0
+    if two:
+        if pos >= n:
+            return None
+        flags = payload[pos]
+        pos += 1
+    if pos != n:
+        return None
+    return c, p, out[0], out[1], flags
+
+
+class _BatchedIO:
+    """The message I/O of a QMGMT connection with replies held back while more calls are
+    already waiting: a client that pipelines calls (many NewProc / NoAck SetAttribute
+    calls sent before it reads the replies) gets its replies in one write instead of a
+    system call each.  Held replies go out before the session waits for the peer, when
+    :data:`FLUSH_BYTES` gather, and at the end of the session -- a client waiting for a
+    reply has sent nothing more, so it never waits for a held one."""
+
+    FLUSH_BYTES = 256 * 1024
+
+    def __init__(self, io):
+        self._io = io
+        self.conn = io.conn
+        self._out: list[bytes] = []
+        self._size = 0
+
+    def __getattr__(self, name):
+        return getattr(self._io, name)
+
+    async def send_bytes(self, data: bytes) -> None:
+        if data:
+            self._out.append(data)
+            self._size += len(data)
+            if self._size >= self.FLUSH_BYTES:
+                await self.flush()
+
+    async def flush(self) -> None:
+        """Write the held replies."""
+        if self._out:
+            data = b"".join(self._out)
+            self._out, self._size = [], 0
+            await self._io.send_bytes(data)
+
+    async def recv_message(self):
+        msg = self.conn.next_message()
+        if msg is not None:
+            return msg
+        await self.flush()
+        return await self._io.recv_message()
 
 
 class QmgmtSession:
@@ -101,12 +207,16 @@ class QmgmtSession:
     def __init__(self, schedd, stream, read_only: bool):
         self.s = schedd
         self.stream = stream
+        self._batched = None
+        if hasattr(getattr(stream, "_io", None), "conn"):
+            self._batched = stream._io = _BatchedIO(stream._io)
         self.read_only = read_only
         self.fqu: Optional[str] = stream.peer.user
         self.owner = (self.fqu or "").split("@", 1)[0] or None
         self.tx = schedd.queue.begin(self.fqu)
         self.active_cluster = -1
         self.errors: list[tuple[int, str]] = []
+        self._plain_names: dict[str, str] = {}  # attribute name -> lower case, checks passed
         self.scan: Optional[list] = None
         self.allow_protected = True
         self._owner_jobs: Optional[int] = None  # the owner's jobs in the queue (MAX_JOBS_PER_OWNER)
@@ -254,11 +364,25 @@ class QmgmtSession:
         """Serve calls until CloseSocket or the connection ends; an uncommitted transaction
         is then discarded."""
         st = self.stream
+        io = self._batched
         try:
             while True:
                 try:
+                    if io is not None and st._in is None:
+                        # SetAttribute calls (most of a submission) are decoded straight from
+                        # the message bytes; anything else goes through the stream
+                        msg = await io.recv_message()
+                        call = _parse_set_attribute(msg.payload, msg.crypto_mode)
+                        if call is not None:
+                            if await self._set_attribute_call(*call) is False:
+                                return
+                            continue
+                        st._in = msg.decoder()
                     op = await st.get_int()
-                except (CedarError, EOFError, ConnectionError, OSError):
+                except (CedarError, EOFError, ConnectionError, OSError) as exc:
+                    if not isinstance(exc, (EOFError, ConnectionError, ConnectionClosed)):
+                        self.s.dprintf(Category.ALWAYS, f"QMGMT: connection from {st.peer.address} "
+                                                        f"ended: {type(exc).__name__}: {exc}")
                     return
                 handler = self._ops.get(op)
                 if handler is None:
@@ -269,6 +393,11 @@ class QmgmtSession:
                     return
         finally:
             self.tx.abort()
+            if self._batched is not None:
+                try:
+                    await self._batched.flush()
+                except (CedarError, ConnectionError, OSError):
+                    pass
 
     async def _reply(self, rval: int, errno: int = 0, *extra) -> None:
         st = self.stream
@@ -397,12 +526,18 @@ class QmgmtSession:
         name = dec.get_string()
         flags = dec.get_char() if two else 0
         await st.end_of_message()
+        return await self._set_attribute_call(c, p, value, name, flags)
+
+    async def _set_attribute_call(self, c: int, p: int, value: str, name: str, flags: int):
+        """Serve one decoded SetAttribute(2) call; False ends the connection."""
         if not value:
             if flags & NO_ACK:
                 return False
             return await self._reply(-1, E.EINVAL)
         if flags & NO_ACK and self.errors:
             return  # ignored after the first deferred error
+        if flags == NO_ACK and p >= 0 and self._fast_new_proc_set(c, p, name, value):
+            return
         try:
             self.set_attribute(c, p, name, value, flags)
             rval, err = 0, 0
@@ -413,6 +548,35 @@ class QmgmtSession:
                 self.errors.append((err, str(exc)))
         if not flags & NO_ACK:
             await self._reply(rval, err)
+
+    def _fast_new_proc_set(self, c: int, p: int, name: str, value: str) -> bool:
+        """SetAttribute of an ordinary attribute on a proc created in this transaction (what
+        a submission sends per proc), with the checks of :meth:`_check_modify` that apply
+        to it done cheaply: the name's checks are remembered per name.  Returns False when
+        the general path must decide (anything else, or anything refused)."""
+        tx = self.tx
+        if c != self.active_cluster or c not in tx.new_clusters or p >= tx.next_proc.get(c, 0):
+            return False
+        low = self._plain_names.get(name)
+        if low is None:
+            if self.read_only or self.fqu is None or not _NAME_RE.match(name):
+                return False
+            low = sys.intern(name.lower())
+            if low in self.s.secure_attrs or low in _SPECIAL_SET:
+                return False
+            self._plain_names[name] = low
+        if not _SIMPLE_VALUE.fullmatch(value):
+            try:
+                parse_expr(value)
+            except Exception:
+                return False
+        key = (c, p)
+        ad = tx.staged.get(key)
+        if ad is None or key in tx.destroyed:
+            return False
+        old = ad.get(low)
+        ad[low] = (old[0] if old else sys.intern(name), value)
+        return True
 
     async def _op_set_attr1(self):
         return await self._op_set_attribute(False)
