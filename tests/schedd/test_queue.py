@@ -97,6 +97,7 @@ import sys
 from pyhtc.daemons.schedd.queue import JobQueue
 from pyhtc.daemons.schedd.queue_db import JobQueueDB
 q = JobQueue(JobQueueDB(sys.argv[1]))
+print("ready", flush=True)
 while True:
     tx = q.begin()
     c = tx.new_cluster()
@@ -120,6 +121,9 @@ def test_sigkill_at_random_moments_leaves_clusters_whole(tmp_path):
     kills = 0
     while kills < 20:
         proc = subprocess.Popen([sys.executable, "-c", WRITER, db], stdout=subprocess.PIPE)
+        # the random moment is counted from the writer's first line ("ready", printed once
+        # its imports are done), so a loaded machine's slow start does not eat the window
+        assert proc.stdout.readline() == b"ready\n"
         deadline = time.monotonic() + rng.uniform(0.25, 0.6)
         os.set_blocking(proc.stdout.fileno(), False)
         buf = b""
