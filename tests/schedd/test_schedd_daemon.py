@@ -283,7 +283,8 @@ def test_through_collector_ads_and_reschedule(tmp_path):
     ctmp.mkdir()
     coll = start_daemon("pyhtc.daemons.collector.daemon", "COLLECTOR", ctmp, "CollectorLog")
     d = start_schedd(tmp_path, _CONDOR_COLLECTOR_HOST=coll.host_port, _CONDOR_SCHEDD_INTERVAL="30",
-                     _CONDOR_SCHEDD_NAME="pyhtc-schedd")
+                     _CONDOR_SCHEDD_NAME="pyhtc-schedd",
+                     _CONDOR_START_LOCAL_UNIVERSE="TotalLocalJobsRunning < 3")
     try:
         r = run_client(f"""
 import time
@@ -299,12 +300,12 @@ s.act(htcondor2.JobAction.Hold, '%d.0' % c, reason=('x', 0))
 s.reschedule()
 res = {{'name': ad['Name'], 'addr': ad['MyAddress']}}
 for _ in range(100):
-    sched = coll.query(htcondor2.AdTypes.Schedd, projection=['TotalIdleJobs', 'TotalHeldJobs', 'TotalJobAds', 'NumUsers'])
+    sched = coll.query(htcondor2.AdTypes.Schedd, projection=['TotalIdleJobs', 'TotalHeldJobs', 'TotalJobAds', 'NumUsers', 'StartLocalUniverse', 'StartSchedulerUniverse'])
     subs = coll.query(htcondor2.AdTypes.Submitter, projection=['Name', 'ScheddName', 'IdleJobs', 'HeldJobs', 'RunningJobs'])
     if sched and sched[0].get('TotalHeldJobs') == 1 and subs and subs[0].get('HeldJobs') == 1:
         break
     time.sleep(0.1)
-res['sched'] = dict(sched[0])
+res['sched'] = {{k: (str(v) if isinstance(v, classad2.ExprTree) else v) for k, v in sched[0].items()}}
 res['subs'] = [dict(a) for a in subs]
 print(json.dumps(res))
 """)
@@ -324,6 +325,9 @@ print(json.dumps([len(coll.query(htcondor2.AdTypes.Schedd)), len(coll.query(htco
     assert out["addr"] == d.sinful and out["name"].startswith("pyhtc-schedd@")
     assert {k: out["sched"][k] for k in ("TotalIdleJobs", "TotalHeldJobs", "TotalJobAds", "NumUsers")} == \
         {"TotalIdleJobs": 3, "TotalHeldJobs": 1, "TotalJobAds": 4, "NumUsers": 1}
+    # the local/scheduler universe start policies: the configured one, and the default
+    assert out["sched"]["StartLocalUniverse"] == "TotalLocalJobsRunning < 3"
+    assert out["sched"]["StartSchedulerUniverse"] == "TotalSchedulerJobsRunning < 500"
     assert len(out["subs"]) == 1
     sub = out["subs"][0]
     assert sub["Name"] == f"root@{UID_DOMAIN}" and sub["ScheddName"] == out["name"]

@@ -65,6 +65,8 @@ def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
         "NumUsers": len(per_user), "UidDomain": schedd.uid_domain,
         "ScheddSequenceNumber": schedd.advertiser.sequence, **common,
     })
+    for attr, knob, default in _UNIVERSE_POLICIES:
+        ad[attr] = _policy_expr(schedd.param(knob), default)
     subs = []
     for user, n in sorted(per_user.items()):
         subs.append(C.ClassAd({
@@ -75,6 +77,26 @@ def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
             "SchedulerJobsIdle": 0, "SchedulerJobsRunning": 0, "MyCurrentTime": now, **common,
         }))
     return ad, subs
+
+
+#: (attribute, knob, default) of the local/scheduler universe start policies the schedd
+#: publishes (schedd.cpp: START_LOCAL_UNIVERSE / START_SCHEDULER_UNIVERSE; condor_q
+#: -better-analyze evaluates them for local and scheduler universe jobs)
+_UNIVERSE_POLICIES = (
+    ("StartLocalUniverse", "START_LOCAL_UNIVERSE", "TotalLocalJobsRunning < 200"),
+    ("StartSchedulerUniverse", "START_SCHEDULER_UNIVERSE", "TotalSchedulerJobsRunning < 500"),
+)
+
+
+def _policy_expr(text, default: str) -> C.ExprTree:
+    """The knob's expression, or ``default`` when it is unset or does not parse (as the
+    schedd falls back in schedd.cpp)."""
+    if text:
+        try:
+            return C.ExprTree(text)
+        except SyntaxError:
+            pass
+    return C.ExprTree(default)
 
 
 class Advertiser:
