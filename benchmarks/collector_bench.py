@@ -4,16 +4,21 @@
 Measures, against a real ``condor_collector`` process of pyhtc on loopback:
 
 1. TCP advertise of N slot ads through the real ``htcondor2`` client (one connection);
-2. UDP update rate: N raw UPDATE_STARTD_AD datagrams (one real slot ad each, distinct Names)
+2. the full query of those N ads: the reply drained unparsed (server + transport cost), with
+   ``htcondor2.Collector.query`` (all attributes, and a projection on Name), with pyhtc's client
+   and with ``condor_status -af Name`` when that tool is installed;
+3. UDP update rate: N raw UPDATE_STARTD_AD datagrams (one real slot ad each, distinct Names)
    sent as fast as the socket takes them; rate = ads the collector stored / seconds until it
-   stopped receiving; lost datagrams are reported;
-3. the full query of all N ads with ``htcondor2.Collector.query`` and with pyhtc's client
-   (and ``condor_status -af Name`` when that tool is installed).
+   stopped receiving; lost datagrams are reported.
+
+Wall-clock figures depend on what else the machine runs; the collector's CPU time per
+update / per query (from psutil) is printed beside them, and the htcondor2 client's own CPU
+time per query (its ClassAd parsing: a floor no server can lower).
 
 Targets (issue: CEDAR/collector): full query <= 1 s, >= 5,000 UDP updates/s. There is no
 HTCondor collector on this machine to run beside it, so the figures are absolute.
 
-usage: python benchmarks/collector_bench.py [--ads N] [--shared DIR]
+usage: python benchmarks/collector_bench.py [--ads N] [--shared DIR] [--udp-rate PER_SECOND]
 """
 from __future__ import annotations
 
@@ -33,10 +38,32 @@ from daemon_helpers import start_daemon  # noqa: E402
 
 
 def slot_template(shared: pathlib.Path) -> str:
+    """The first slot ad of a real pool's collector dump, without Name and MyAddress (set
+    per ad) and LastHeardFrom: the collector stamps that on ads that do not carry one (a
+    startd never sends it); with the dump's 2014 value every ad would be stale and removed
+    by the first housekeeping pass, in the middle of the run."""
     text = (shared / "real" / "ads" / "htcondor__basic4slot.ads").read_text()
     first = text.strip().split("\n\n")[0]
     return "\n".join(line for line in first.splitlines()
-                     if not line.startswith(("Name ", "Name=", "MyAddress")))
+                     if not line.startswith(("Name ", "Name=", "MyAddress", "LastHeardFrom")))
+
+
+class ServerCpu:
+    """CPU seconds (user + system) the collector process used since the last call."""
+
+    def __init__(self, pid: int):
+        import psutil
+        self.proc = psutil.Process(pid)
+        self.last = self._now()
+
+    def _now(self) -> float:
+        t = self.proc.cpu_times()
+        return t.user + t.system
+
+    def lap(self) -> float:
+        now = self._now()
+        spent, self.last = now - self.last, now
+        return spent
 
 
 def run_client(code: str) -> str:
@@ -50,6 +77,8 @@ def run_client(code: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ads", type=int, default=10_000)
+    ap.add_argument("--udp-rate", type=float, default=0.0,
+                    help="send the UDP updates at this many per second (default: as fast as possible)")
     ap.add_argument("--shared", default=os.environ.get("PYHTC_SHARED", str(HERE.parent.parent / "shared")))
     args = ap.parse_args()
     n = args.ads
@@ -67,6 +96,7 @@ def main() -> int:
         port = int(port)
         try:
             print(f"collector at {coll.sinful}; slot ads of {nattrs} attributes, N = {n}")
+            cpu = ServerCpu(coll.proc.pid)
             # 1. TCP advertise with the real client
             code = f"""
 import time, htcondor2, classad2
@@ -81,10 +111,72 @@ t = time.perf_counter()
 htcondor2.Collector({coll.host_port!r}).advertise(ads, 'UPDATE_STARTD_AD')
 print(time.perf_counter() - t)
 """
+            cpu.lap()
             t_adv = float(run_client(code))
-            print(f"TCP advertise (htcondor2, one connection): {n} ads in {t_adv:.2f} s = {n / t_adv:,.0f} ads/s")
+            time.sleep(0.5)  # the collector may still be reading the last updates
+            c_adv = cpu.lap()
+            print(f"TCP advertise (htcondor2, one connection): {n} ads in {t_adv:.2f} s = {n / t_adv:,.0f} ads/s; "
+                  f"collector CPU {c_adv:.2f} s = {1e6 * c_adv / n:.0f} us/ad")
 
-            # 2. UDP update rate (raw datagrams, distinct names)
+            from pyhtc.client import CollectorClient
+            from pyhtc.config import Config
+            cfg = Config.load("TOOL", environ={"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_COLLECTOR_HOST": coll.host_port},
+                              read_user_config=False)
+            cc = CollectorClient(config=cfg)
+            # 2. full queries of the N ads
+            # the reply drained by pyhtc's transport without parsing it: what the server and
+            # the socket cost, apart from the client's ClassAd parsing
+            from pyhtc.cedar.commands import Command
+            from pyhtc.client.core import MAX_REPLY_MESSAGE, client_policy, start_command
+            q = WireAd()
+            q.set("MyType", "Query")
+            q.set("TargetType", "Machine")
+            q.set_expr("Requirements", "true")
+            pol = client_policy(cfg)
+            best, size = 1e9, 0
+            cpu.lap()
+            for _ in range(3):
+                t = time.perf_counter()
+                with start_command(coll.host_port, Command.QUERY_STARTD_ADS, pol,
+                                   max_message=MAX_REPLY_MESSAGE) as st:
+                    st.put_ad(q).end_of_message()
+                    size = len(st._recv_message().payload)
+                best = min(best, time.perf_counter() - t)
+            c_q = cpu.lap() / 3
+            print(f"full query, reply drained unparsed (pyhtc transport, AES-GCM): {size / 1e6:.1f} MB in "
+                  f"{best:.2f} s; collector CPU {c_q:.2f} s per query")
+            for proj in ("", "Name"):
+                code = f"""
+import time, htcondor2
+c = htcondor2.Collector({coll.host_port!r})
+best, cpu = 1e9, 1e9
+for _ in range(3):
+    t, p = time.perf_counter(), time.process_time()
+    ads = c.query(htcondor2.AdTypes.Startd, projection={[proj] if proj else []!r})
+    best, cpu = min(best, time.perf_counter() - t), min(cpu, time.process_time() - p)
+print(len(ads), best, cpu)
+"""
+                cpu.lap()
+                cnt, t_q, c_client = run_client(code).split()
+                c_q = cpu.lap() / 3
+                what = "projection Name" if proj else "all attributes"
+                print(f"full query ({what}), htcondor2.Collector.query: {cnt} ads in {float(t_q):.2f} s "
+                      f"(target <= 1 s); client CPU {float(c_client):.2f} s, collector CPU {c_q:.2f} s per query")
+            best = 1e9
+            for _ in range(3):
+                t = time.perf_counter()
+                ads = cc.query("Startd")
+                best = min(best, time.perf_counter() - t)
+            print(f"full query, pyhtc.client.CollectorClient.query: {len(ads)} ads in {best:.2f} s")
+            status = pathlib.Path(sys.executable).with_name("condor_status")
+            if status.exists():
+                env = dict(os.environ, CONDOR_CONFIG="ONLY_ENV", _CONDOR_COLLECTOR_HOST=coll.host_port)
+                t = time.perf_counter()
+                r = subprocess.run([str(status), "-af", "Name"], env=env, capture_output=True, text=True)
+                dt = time.perf_counter() - t
+                print(f"full query, condor_status -af Name (whole process): {len(r.stdout.splitlines())} ads in {dt:.2f} s")
+            # 3. UDP update rate, raw datagrams with distinct names (after the queries, which
+            # thus see the N ads of step 1)
             base = WireAd()
             for line in template.splitlines():
                 k, _, v = line.partition("=")
@@ -98,17 +190,28 @@ print(time.perf_counter() - t)
                 grams.extend(encode_udp_command(0, lambda enc, a=ad: put_ad(enc, a)))
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-            from pyhtc.client import CollectorClient
-            from pyhtc.config import Config
-            cfg = Config.load("TOOL", environ={"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_COLLECTOR_HOST": coll.host_port},
-                              read_user_config=False)
-            cc = CollectorClient(config=cfg)
+
+            names_q = WireAd()
+            names_q.set("MyType", "Query")
+            names_q.set("TargetType", "Machine")
+            names_q.set_expr("Requirements", "true")
+            names_q.set("Projection", "Name")
 
             def count_udp() -> int:
-                return len(cc.query("Startd", 'regexp("@udp", Name)', ["Name"]))
+                # no constraint (one evaluated per ad would cost the collector more than the
+                # updates being measured): the Names, counted in the unparsed reply
+                with start_command(coll.host_port, Command.QUERY_STARTD_ADS, pol,
+                                   max_message=MAX_REPLY_MESSAGE) as st:
+                    st.put_ad(names_q).end_of_message()
+                    return st._recv_message().payload.count(b"@udp")
 
+            cpu.lap()
             t0 = time.perf_counter()
-            for g in grams:
+            for i, g in enumerate(grams):
+                if args.udp_rate and i % 25 == 0:  # paced: never ahead of the asked rate
+                    ahead = t0 + i / args.udp_rate - time.perf_counter()
+                    if ahead > 0:
+                        time.sleep(ahead)
                 while True:
                     try:
                         s.sendto(g, (host, port))
@@ -125,33 +228,12 @@ print(time.perf_counter() - t)
                 elif time.perf_counter() - stable_since > 1.0 or c >= n:
                     break
             t_udp = stable_since - t0
+            c_udp = cpu.lap()  # includes the count queries (Name projections), a small part
             print(f"UDP updates: sent {len(grams)} datagrams in {t_sent:.2f} s; collector stored {last} of {n} "
-                  f"({n - last} lost) in {t_udp:.2f} s = {last / t_udp:,.0f} updates/s (target >= 5,000)")
+                  f"({n - last} lost) in {t_udp:.2f} s = {last / t_udp:,.0f} updates/s (target >= 5,000); "
+                  f"collector CPU {c_udp:.2f} s = {1e6 * c_udp / max(last, 1):.0f} us/update "
+                  f"(= {max(last, 1) / max(c_udp, 1e-9):,.0f} updates per CPU second)")
 
-            # 3. full queries
-            code = f"""
-import time, htcondor2
-c = htcondor2.Collector({coll.host_port!r})
-best = 1e9
-for _ in range(3):
-    t = time.perf_counter(); ads = c.query(htcondor2.AdTypes.Startd); best = min(best, time.perf_counter() - t)
-print(len(ads), best)
-"""
-            cnt, t_q = run_client(code).split()
-            print(f"full query, htcondor2.Collector.query: {cnt} ads in {float(t_q):.2f} s (target <= 1 s)")
-            best = 1e9
-            for _ in range(3):
-                t = time.perf_counter()
-                ads = cc.query("Startd")
-                best = min(best, time.perf_counter() - t)
-            print(f"full query, pyhtc.client.CollectorClient.query: {len(ads)} ads in {best:.2f} s")
-            status = pathlib.Path(sys.executable).with_name("condor_status")
-            if status.exists():
-                env = dict(os.environ, CONDOR_CONFIG="ONLY_ENV", _CONDOR_COLLECTOR_HOST=coll.host_port)
-                t = time.perf_counter()
-                r = subprocess.run([str(status), "-af", "Name"], env=env, capture_output=True, text=True)
-                dt = time.perf_counter() - t
-                print(f"full query, condor_status -af Name (whole process): {len(r.stdout.splitlines())} ads in {dt:.2f} s")
         finally:
             coll.stop()
     return 0

@@ -102,3 +102,21 @@ def test_first_encrypted_packet_too_short():
     b.receive_data(b"\x01\x00\x00\x00\x03abc")
     with pytest.raises(ProtocolError, match="too short"):
         b.next_message()
+
+
+def test_big_packets_up_to_the_receivers_limit():
+    from pyhtc.cedar.framing import BIG_CHUNK, MAX_PACKET_LEN, split_packets
+    payload = bytes(range(256)) * 9000  # 2.3 MB: three packets
+    for aes in (False, True):
+        a, b = ReliConnection(), ReliConnection(max_message=8 * 1024 * 1024)
+        if aes:
+            a.enable_aes(b"k" * 32)
+            b.enable_aes(b"k" * 32)
+        wire = a.send_message(payload, BIG_CHUNK)
+        packets = split_packets(wire)
+        assert len(packets) == 3 and all(len(p[2]) <= MAX_PACKET_LEN for p in packets)
+        assert [p[1] for p in packets] == [0, 0, 1]
+        b.receive_data(wire)
+        assert b.next_message().payload == payload
+    with pytest.raises(ValueError):
+        ReliConnection().send_message(b"x", BIG_CHUNK + 1)

@@ -62,6 +62,31 @@ print(json.dumps(out, sort_keys=True))
     assert out["locate"] == "<127.0.0.1:4001>"
 
 
+def test_reply_of_several_megabytes_in_big_packets(collector):
+    # the reply (about 3 MB) goes in 1 MiB packets; the real client must take them
+    code = f"""
+coll = htcondor2.Collector({collector.host_port!r})
+ads = []
+for i in range(300):
+    a = classad2.ClassAd({{'MyType': 'Machine', 'Name': 'big%d@x' % i, 'MyAddress': '<127.0.0.1:6>'}})
+    for k in range(60):
+        a['Attr%d' % k] = 'value %d of %d ' % (k, i) + 'x' * 120
+    ads.append(a)
+coll.advertise(ads, 'UPDATE_STARTD_AD')
+import time
+for _ in range(100):
+    got = coll.query(htcondor2.AdTypes.Startd)
+    if len(got) == 300:
+        break
+    time.sleep(0.05)
+print(len(got), sorted(a['Attr59'] for a in got)[0][:16], len(got[0]))
+"""
+    r = run_client(code)
+    assert r.returncode == 0, r.stderr + collector.log_text()
+    assert r.stdout.split()[:4] == ["300", "value", "59", "of"]
+    assert int(r.stdout.split()[-1]) >= 62
+
+
 def test_udp_update_and_invalidate(collector):
     code = f"""
 coll = htcondor2.Collector({collector.host_port!r})

@@ -213,3 +213,23 @@ def test_ads_with_expressions_that_do_not_parse_are_refused():
     with pytest.raises(ValueError, match="private Startd ad: attribute ClaimId"):
         s.update("Startd", wire(good), private=wire([("ClaimId", "<bad")]))
     assert [a["Name"] for a in q(s, ["Startd"], query_ad())] == ["g@h"]
+
+
+def test_remembered_good_lines_do_not_hide_bad_or_repeated_ones():
+    import pytest
+    s = CollectorStore()
+    base = [("MyType", '"Machine"'), ("Start", "Cpus > 1"), ("AuthenticatedIdentity", '"x@y"')]
+    for i in range(3):  # the shared lines are remembered after the first ad
+        s.update("Startd", wire(base + [("Name", f'"s{i}@h"'), ("MyAddress", '"<1.2.3.4:5>"')]))
+    # a bad line among remembered ones is still found, and no key line is ever remembered
+    with pytest.raises(ValueError, match="attribute Oops does not parse"):
+        s.update("Startd", wire(base + [("Name", '"bad@h"'), ("Oops", "1 +")]))
+    with pytest.raises(ValueError, match="no Name"):
+        s.update("Startd", wire(base))
+    # a Name given twice: the later line wins, as a receiving ClassAd does
+    twice = WireText.from_pairs(base + [("Name", '"first@h"'), ("Name", '"second@h"')])
+    assert len(twice) == len(base) + 2
+    s.update("Startd", twice)
+    names = sorted(a["Name"] for a in q(s, ["Startd"], query_ad()))
+    assert names == ["s0@h", "s1@h", "s2@h", "second@h"]
+    assert all("AuthenticatedIdentity" not in a for a in q(s, ["Startd"], query_ad()))

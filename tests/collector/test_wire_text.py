@@ -114,3 +114,34 @@ def test_property_fast_attribute_reader_agrees_with_the_line_loop(pairs, crypto,
         finally:
             wire_ad._fast_lines = saved
     assert read(True) == read(False)
+
+
+def test_crypto_form_is_kept_from_the_wire_and_follows_appended_lines():
+    data = lines("A = 1", "B = \"x\"", "Req = A > 0", crypto=True)
+    t = get_ad(Decoder(data, True), as_text=True)
+    assert t._crypto == data  # the bytes read are the encoding later queries send
+    u = t.with_pairs([("LastHeardFrom", "7")])
+    assert u._crypto is not None
+    assert u.encode(True) == put_ad(Encoder(True), u.to_wire_ad()).data
+    # a wrong length prefix is not taken by the fast reader: the line reader refuses it
+    bad = bytearray(data)
+    bad[8 + 7] += 1
+    with pytest.raises(ProtocolError):
+        get_ad(Decoder(bytes(bad), True), as_text=True)
+
+
+def test_without_lines_removes_every_copy():
+    t = WireText.from_pairs([("A", "1"), ("X", "2"), ("X", "2"), ("B", "3"), ("X", "2")])
+    u = t.without_lines([b"X = 2"])
+    assert u.pairs() == [("A", "1"), ("B", "3")] and len(u) == 2
+    assert t.without_lines([b"nope = 1"]) is t
+
+
+def test_to_classad_shares_parsed_expressions_but_not_nested_ads():
+    from pyhtc.cedar.wire_ad import to_classad
+    w = WireAd([("A", "1"), ("Req", "A > 0 && B =?= undefined"), ("Nested", "[x = 1]")])
+    one, two = to_classad(w), to_classad(w)
+    assert one.printOld() == two.printOld()
+    assert one.lookup("Req").eval(one) is True
+    one["Nested"]["x"] = 2  # a caller changing what it read must not change other ads
+    assert two["Nested"]["x"] == 1 and to_classad(w)["Nested"]["x"] == 1

@@ -105,6 +105,12 @@ class AesGcmDirection:
 
         ``first_aad`` is the handshake digest pair prepended to the AAD of the first packet.
         """
+        prefix, ct = self.seal_parts(plaintext, end, first_aad)
+        return prefix + ct
+
+    def seal_parts(self, plaintext, end: int, first_aad: bytes = b"") -> tuple[bytes, bytes]:
+        """:meth:`seal` as (header + [IV], ciphertext + tag): a big packet is not copied
+        once more to join them.  ``plaintext`` may be any bytes-like object."""
         first = self.counter == 0
         if self.base_iv is None:
             self.base_iv = os.urandom(IV_LEN)
@@ -113,7 +119,7 @@ class AesGcmDirection:
         aad = (first_aad if first else b"") + header
         ct = self.aead.encrypt(packet_iv(self.base_iv, self.counter), plaintext, aad)
         self.counter += 1
-        return header + (self.base_iv if first else b"") + ct
+        return header + (self.base_iv if first else b""), ct
 
     def open(self, header: bytes, body: bytes, offset: int, first_aad: bytes = b"") -> bytes:
         """Decrypt one received packet body (after the 5-byte header).

@@ -26,6 +26,9 @@ MAX_PACKET_LEN = 1024 * 1024  # reli_sock.cpp: packets above 1 MiB are refused
 MAX_END_FLAG = 10  # reli_sock.cpp accepts end flags 0..10
 #: payload bytes per packet the C++ sender emits: 4096-byte buffers including the header
 SEND_CHUNK = 4096 - HEADER_LEN
+#: the largest payload per packet a receiver takes: MAX_PACKET_LEN less the AES-GCM IV (first
+#: packet) and tag, so the same size works encrypted or not
+BIG_CHUNK = MAX_PACKET_LEN - IV_LEN - TAG_LEN
 #: default cap on one reassembled message; configurable per connection
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024
 #: reli_sock.cpp stops hashing for the handshake digest after this many cleartext bytes
@@ -235,26 +238,43 @@ class ReliConnection:
         return bool(self._inbuf) or bool(self._partial)
 
     # -- sending ---------------------------------------------------------------------------
-    def send_message(self, payload: bytes) -> bytes:
+    def send_message(self, payload: bytes, chunk: int | None = None) -> bytes:
         """Wire bytes for one message.  An empty payload puts nothing on the wire
-        (reli_sock.cpp never sends zero-length packets)."""
+        (reli_sock.cpp never sends zero-length packets).
+
+        ``chunk``: payload bytes per packet (default :attr:`chunk`, as the C++ sender);
+        :data:`BIG_CHUNK` makes the fewest packets any receiver accepts (reli_sock.cpp
+        rcv_packet() takes packets up to 1 MiB, IV and tag included) -- for large replies,
+        where 4 KiB packets cost a seal/open and a header each on both sides."""
         if not payload:
             return b""
-        out = bytearray()
-        chunk = self.chunk
-        pieces = [payload[i:i + chunk] for i in range(0, len(payload), chunk)]
-        for i, piece in enumerate(pieces):
-            end = 1 if i == len(pieces) - 1 else 0
-            if self._send_aes is not None:
-                first = self._send_aes.counter == 0
-                first_aad = self._frozen[0] + self._frozen[1] if first else b""
-                out += self._send_aes.seal(piece, end, first_aad)
-            else:
-                packet = _HEADER.pack(end, len(piece)) + piece
-                self._sent_digest.update(packet)
-                out += packet
-        self.bytes_sent += len(out)
-        return bytes(out)
+        chunk = chunk or self.chunk
+        if chunk > BIG_CHUNK:
+            raise ValueError(f"packet payload of {chunk} bytes exceeds {BIG_CHUNK}")
+        size = len(payload)
+        if size > chunk:
+            view = memoryview(payload)
+            pieces = [view[i:i + chunk] for i in range(0, size, chunk)]
+        else:
+            pieces = [payload]
+        last = len(pieces) - 1
+        out = []
+        aes = self._send_aes
+        if aes is not None:
+            for i, piece in enumerate(pieces):
+                first_aad = (self._frozen[0] + self._frozen[1]) if aes.counter == 0 else b""
+                out.extend(aes.seal_parts(piece, 1 if i == last else 0, first_aad))
+        else:
+            digest = self._sent_digest
+            for i, piece in enumerate(pieces):
+                header = _HEADER.pack(1 if i == last else 0, len(piece))
+                if not digest._dead:
+                    digest.update(header + piece)
+                out.append(header)
+                out.append(piece)
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self.bytes_sent += len(data)
+        return data
 
 
 def split_packets(stream: bytes) -> list[tuple[int, int, bytes]]:

@@ -125,6 +125,20 @@ class CedarStream:
             dec, self._in = self._in, None
             dec.finish()
 
+    async def put_message(self, payload: bytes, *, big_packets: bool = False) -> None:
+        """Send ``payload`` (bytes already encoded in this stream's mode, e.g. wire ads)
+        after whatever was put, as one message -- :meth:`put_bytes` + :meth:`end_of_message`
+        without copying the payload into the encoder.  ``big_packets`` sends packets of up
+        to 1 MiB (:data:`~pyhtc.cedar.framing.BIG_CHUNK`; reli_sock.cpp receivers accept
+        them) instead of the C++ sender's 4 KiB: a 60 MB query reply then takes 60 packets,
+        not 15,000."""
+        from .framing import BIG_CHUNK
+        if self._out is not None and len(self._out):
+            payload = self._out.data + payload
+        self._out = None
+        data = self.conn.send_message(payload, BIG_CHUNK if big_packets else None)
+        await self._io.send_bytes(data)
+
     async def close(self) -> None:
         """Close the underlying connection (no-op for UDP)."""
         await self._io.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from operator import itemgetter
 import sys
 from typing import Iterable, Iterator
 
@@ -302,6 +303,27 @@ def _dec(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
+_NUL_INT8 = struct.Struct(">xq")  # a NUL, then an 8-byte integer
+
+
+def crypto_lines(block: bytes, count: int) -> bytes:
+    """The crypto-mode encoding of ``count`` NUL-terminated strings held in ``block``: each
+    as ``int length (NUL included)``, the bytes, the NUL (stream.cpp, PROTOCOL.md 2.3).
+    Built with C-level passes: the NUL ending one string is followed by the next length,
+    so the pieces are joined with "NUL + length" heads."""
+    if not count:
+        return b""
+    pieces = block.split(b"\0")
+    pieces.pop()  # the block ends with a NUL
+    heads = list(map(_NUL_INT8.pack, map((1).__add__, map(len, pieces))))
+    heads[0] = heads[0][1:]
+    parts: list = [None] * (2 * count)
+    parts[0::2] = heads
+    parts[1::2] = pieces
+    parts.append(b"\0")
+    return b"".join(parts)
+
+
 class WireText:
     """A wire ad kept as it came off the wire: ``count`` attribute lines ``"Name = expr"``,
     each NUL-terminated, in one ``bytes`` block (the clear-text string encoding of
@@ -312,14 +334,20 @@ class WireText:
     attributes are found with one regular-expression pass (:meth:`exprs`); :meth:`pairs`
     gives the whole list.  Within an ad a later line for the same name wins, as in
     :class:`WireAd` (and as a receiving ClassAd does).  Instances are immutable: the
-    ``with_*`` methods return new ones.
+    ``with_*`` methods return new ones.  :meth:`encode` is computed once per mode and kept;
+    an ad read from an encrypted stream keeps the crypto-mode bytes it arrived as (and
+    :meth:`with_pairs` extends them), so a collector never re-encodes it.
     """
 
-    __slots__ = ("block", "count")
+    __slots__ = ("block", "count", "_clear", "_crypto")
 
     def __init__(self, block: bytes = b"", count: int = 0):
         self.block = block
         self.count = count
+        # encode() results (with the MyType/TargetType strings), made once: a collector
+        # sends the same stored ad to every query (the crypto form may come off the wire)
+        self._clear: bytes | None = None
+        self._crypto: bytes | None = None
 
     @classmethod
     def from_pairs(cls, pairs) -> "WireText":
@@ -398,7 +426,12 @@ class WireText:
         """A copy with ``pairs`` appended (a later line replaces an earlier one of the same
         name for the reader).  Raises ValueError for a NUL character."""
         more = WireText.from_pairs(pairs)
-        return WireText(self.block + more.block, self.count + more.count)
+        out = WireText(self.block + more.block, self.count + more.count)
+        if self._crypto is not None:
+            # the crypto-mode form grows the same way: new count, old strings, new strings
+            out._crypto = b"".join((_INT8.pack(out.count), self._crypto[8:-_TYPES_CRYPTO_LEN],
+                                    more.encode(True, False)[8:], _TYPES_CRYPTO))
+        return out
 
     def without(self, names: Iterable[str]) -> "WireText":
         """A copy without the attributes ``names`` (case-insensitive, every line of each)."""
@@ -413,6 +446,21 @@ class WireText:
         keep.append(text[at:])
         return WireText(b"".join(keep)[1:], self.count - n)
 
+    def without_lines(self, lines: Iterable[bytes]) -> "WireText":
+        """A copy without every occurrence of the exact ``lines`` (bytes of a whole line,
+        no NUL) -- :meth:`without` when the lines are already known."""
+        text = b"\0" + self.block
+        n = self.count
+        for line in lines:
+            hole = b"\0" + line + b"\0"
+            while True:  # adjacent copies share a NUL: repeat until none is left
+                found = text.count(hole)
+                if not found:
+                    break
+                text = text.replace(hole, b"\0")
+                n -= found
+        return WireText(text[1:], n) if n != self.count else self
+
     def project(self, names: Iterable[str]) -> "WireText":
         """A copy holding only ``names`` (present ones, last line of each), in wire order."""
         text, found = self._lines(names)
@@ -426,45 +474,43 @@ class WireText:
     def encode(self, crypto_mode: bool = False, types: bool = True) -> bytes:
         """The putClassAd() bytes: ``int count``, the lines, then (``types``) the two empty
         MyType/TargetType strings; ``crypto_mode`` length-prefixes every string."""
+        if types:
+            out = self._crypto if crypto_mode else self._clear
+            if out is None:
+                out = self._encode(crypto_mode, True)
+                if crypto_mode:
+                    self._crypto = out
+                else:
+                    self._clear = out
+            return out
+        return self._encode(crypto_mode, False)
+
+    def _encode(self, crypto_mode: bool, types: bool) -> bytes:
         n = self.count
         if not crypto_mode:
             return _INT8.pack(n) + self.block + (b"\0\0" if types else b"")
-        pieces = _PIECE_RE.findall(self.block)
-        parts: list = [None] * (2 * n)
-        parts[0::2] = map(_INT8.pack, map(len, pieces))
-        parts[1::2] = pieces
-        if types:
-            parts.append(_CRYPTO_EMPTY * 2)
-        return _INT8.pack(n) + b"".join(parts)
+        return _INT8.pack(n) + crypto_lines(self.block, n) + (_TYPES_CRYPTO if types else b"")
 
 
 def _get_text(dec: Decoder, count: int, types: bool) -> WireText | None:
     """get_ad(as_text=True): the lines as one validated block, or None when the fast rules
     do not accept them (the caller falls back to the per-line reader)."""
     data, pos = dec.data, dec.pos
+    crypto = None
     if count == 0:
         block = b""
     elif dec.crypto_mode:
-        # strings are "int length, bytes ending in their NUL": a bare loop takes them, the
-        # checks (lengths in range, each ending in its only NUL) are C-level passes after it
-        unpack = _INT8.unpack_from
-        end_all = len(data) - 8
-        raws = []
-        add = raws.append
-        for _ in range(count):
-            if pos > end_all:
-                return None
-            stop = pos + 8 + unpack(data, pos)[0]
-            add(data[pos + 8:stop])
-            pos = stop
-        if pos > len(data) or not all(map(bytes.endswith, raws, _REPEAT_NUL)):
-            return None
-        block = b"".join(raws)
-        if block.count(0) != count:
+        # strings are "int length, bytes ending in their only NUL": one regular-expression
+        # pass finds where the count-th one ends, a second splits length prefixes from
+        # bytes, and the lengths are checked all at once (C-level passes, no loop per line)
+        block, end = _crypto_block(data, pos, count)
+        if block is None:
             return None
         strict, general = _text_lines(count)
         if strict.fullmatch(block) is None and general.fullmatch(block) is None:
             return None
+        crypto = data[pos:end]
+        pos = end
     else:
         strict, general = _text_lines(count)
         m = strict.match(data, pos) or general.match(data, pos)
@@ -476,7 +522,49 @@ def _get_text(dec: Decoder, count: int, types: bool) -> WireText | None:
     if types:
         dec.get_string()  # MyType (ignored, PROTOCOL.md 3)
         dec.get_string()  # TargetType
-    return WireText(block, count)
+    text = WireText(block, count)
+    if crypto is not None:  # what encode(True) would build: the bytes just read
+        text._crypto = b"".join((_INT8.pack(count), crypto, _TYPES_CRYPTO))
+    return text
+
+
+_CRYPTO_READERS: dict[int, tuple] = {}
+
+
+def _crypto_readers(count: int) -> tuple:
+    """(end of ``count`` crypto-mode strings, one string split as (length, bytes), the
+    struct of ``count`` lengths) for :func:`_get_text`."""
+    r = _CRYPTO_READERS.get(count)
+    if r is None:
+        if len(_CRYPTO_READERS) > 512:
+            _CRYPTO_READERS.clear()
+        r = _CRYPTO_READERS[count] = (re.compile(rb"(?s)(?:.{8}[^\x00]*+\x00){%d}" % count),
+                                      _CRYPTO_PAIR, struct.Struct(">%dq" % count))
+    return r
+
+
+_CRYPTO_PAIR = re.compile(rb"(?s)(.{8})([^\x00]*+\x00)")
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
+def _crypto_block(data: bytes, pos: int, count: int) -> tuple:
+    """``count`` crypto-mode strings at ``pos`` ("int length (NUL included), bytes, NUL",
+    each holding no other NUL, lengths up to MAX_STRING_LENGTH) as (their bytes joined, each
+    with its NUL; the position after them), or (None, pos) when they are not all so.  One
+    regular-expression pass finds where the count-th string ends, a second splits length
+    prefixes from bytes, and the lengths are compared all at once (no loop per string)."""
+    end_pat, pair_pat, lengths = _crypto_readers(count)
+    m = end_pat.match(data, pos)
+    if m is None:
+        return None, pos
+    end = m.end()
+    heads, pieces = zip(*pair_pat.findall(data, pos, end))
+    sizes = tuple(map(len, pieces))
+    if (len(pieces) != count or lengths.unpack(b"".join(heads)) != sizes
+            or max(sizes) > MAX_STRING_LENGTH):
+        return None, pos
+    return b"".join(pieces), end
 
 
 def put_ad(enc: Encoder, ad: WireAd, *, include_private: bool = True, private_v2: bool = True,
@@ -627,6 +715,9 @@ def get_ad(dec: Decoder, *, max_attributes: int = MAX_ATTRIBUTES, literal_only: 
 _LINE_RE = re.compile(r"(?:\A|(?<=\x00))\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=([^\x00]*)\x00")
 _PIECE_RE = re.compile(rb"[^\x00]*\x00")
 _CRYPTO_EMPTY = _INT8.pack(1) + b"\0"
+#: the two empty MyType/TargetType strings in crypto mode
+_TYPES_CRYPTO = _CRYPTO_EMPTY * 2
+_TYPES_CRYPTO_LEN = len(_TYPES_CRYPTO)
 _LINES_END: dict[int, re.Pattern] = {}
 _intern = sys.intern
 
@@ -648,20 +739,8 @@ def _fast_lines(dec: Decoder, count: int):
     slot ads share one copy of each name)."""
     data, pos = dec.data, dec.pos
     if dec.crypto_mode:
-        end_all = len(data)
-        unpack = _INT8.unpack_from
-        raws = []
-        for _ in range(count):
-            if pos + 8 > end_all:
-                return None
-            (length,) = unpack(data, pos)
-            stop = pos + 8 + length
-            if length < 1 or length > MAX_STRING_LENGTH or stop > end_all or data[stop - 1]:
-                return None
-            raws.append(data[pos + 8:stop])
-            pos = stop
-        blob = b"".join(raws)
-        if blob.count(0) != count:
+        blob, pos = _crypto_block(data, pos, count)
+        if blob is None:
             return None
     else:
         m = _lines_end(count).match(data, pos)
@@ -672,13 +751,15 @@ def _fast_lines(dec: Decoder, count: int):
     pairs = _LINE_RE.findall(blob.decode("utf-8", "surrogateescape"))
     if len(pairs) != count:
         return None
-    items = [(_intern(n), e.strip()) for n, e in pairs]
-    index = {_intern(n.lower()): i for i, (n, _) in enumerate(items)}
+    # C-level passes (map/zip), not a Python loop per attribute
+    names = list(map(_intern, map(_FIRST, pairs)))
+    exprs = list(map(str.strip, map(_SECOND, pairs)))
+    if not all(exprs):
+        return None
+    items = list(zip(names, exprs))
+    index = dict(zip(map(_intern, map(str.lower, names)), range(count)))
     if len(index) != count:
         return None
-    for _, e in items:
-        if not e:
-            return None
     return items, index, pos
 
 
@@ -689,9 +770,45 @@ def to_classad(ad: WireAd):
     from pyhtc import classad as C  # lazy: cedar must not require the ClassAd library
     from pyhtc.classad.oldsyntax import convert_escaping
     out = C.ClassAd()
+    cache = _PARSED
+    if isinstance(ad, WireAd):
+        # names are unique in a WireAd: nodes found in the cache go straight in the ad's
+        # attribute table (what ClassAd._set_node does, without a call per attribute)
+        # (_pos lists the lower-case names in the order of _items)
+        items = ad._items
+        nodes = list(map(cache.get, map(_SECOND, items)))
+        if None in nodes:  # expressions not seen before
+            nodes = [node if node is not None else _parse_cached(C, convert_escaping, expr)
+                     for node, (_, expr) in zip(nodes, items)]
+        out._attrs = dict(zip(ad._pos, zip(map(_FIRST, items), nodes)))
+        return out
+    set_node = out._set_node
     for name, expr in ad:
-        out[name] = C.ExprTree(convert_escaping(expr))
+        node = cache.get(expr)
+        if node is None:
+            node = _parse_cached(C, convert_escaping, expr)
+        set_node(name, node)
     return out
+
+
+def _parse_cached(C, convert_escaping, expr: str):
+    """The parsed node of old-syntax ``expr``, remembered in :data:`_PARSED`: the ads of a
+    pool share most expression texts, so each is parsed once.  Parsed expressions are
+    immutable and shared (as ExprTree(other) shares them); nested ads and lists are not
+    remembered, since a caller may modify what it reads of them.  Raises the ClassAd
+    library's parse error."""
+    node = C.ExprTree(convert_escaping(expr))._node
+    if "[" not in expr and "{" not in expr:
+        cache = _PARSED
+        if len(cache) >= _PARSED_MAX:
+            cache.clear()
+        cache[expr] = node
+    return node
+
+
+#: old-syntax expression text -> parsed expression node (see :func:`to_classad`)
+_PARSED: dict = {}
+_PARSED_MAX = 100_000
 
 
 def from_classad(classad) -> WireAd:

@@ -18,8 +18,10 @@ src/condor_utils/hashkey.cpp:
 
 Stored ads stay in their wire form (:class:`~pyhtc.cedar.wire_ad.WireText`): an update only
 reads the few attributes the table needs, and a query reply is the stored text (projection
-picks lines).  Expressions that are not plain literals are parsed once at update (a bad one
-refuses the ad, as getClassAd() does), remembered by text.  A constraint is evaluated on a
+picks lines).  Expressions that are not plain literals are parsed at update (a bad one
+refuses the ad, as getClassAd() does); the lines of good ads are remembered, so an update
+looks only at the lines it does not share with earlier ads -- among them always the key
+attributes, which are never remembered (:func:`read_update`).  A constraint is evaluated on a
 small ClassAd holding just the attributes it can reach (:func:`reference_closure`), built
 once per record and constraint shape.
 """
@@ -90,34 +92,109 @@ _NO_IDS: frozenset = frozenset()
 _PLAIN_LITERAL = re.compile(r'"[^"\\]*"|[+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?')
 
 
-_WSB = rb"[ \t\n\r\f\v]*"
-#: a line whose expression is not a plain literal (string without backslashes, integer, real,
+#: one line whose expression is a plain literal (string without backslashes, integer, real,
 #: boolean, undefined -- the forms pyhtc.classad's parser reads without parsing)
-_NON_LITERAL_LINE = re.compile(
-    rb'\x00([^=\x00]*)=[ \t]*+(?!(?:"[^"\\\x00]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]{1,3})?)?'
-    rb'|(?i:true|false|undefined))[ \t\n\r\f\v]*\x00)([^\x00]*)')
-_GOOD_EXPRS: dict[bytes, bool] = {}
+_LITERAL_LINE = re.compile(
+    rb'[^=\x00]*=[ \t]*+(?:"[^"\\\x00]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]{1,3})?)?'
+    rb'|(?i:true|false|undefined))[ \t\n\r\f\v]*')
+#: lines (as on the wire, without their NUL) known to be good: a pool's ads share most of
+#: their lines (policy expressions, static machine attributes), so most need no look at all
+_GOOD_LINES: set = set()
+_GOOD_LINES_MAX = 200_000
+#: good lines of the ``_KEY_ATTRS`` (never in _GOOD_LINES: their values are needed) ->
+#: (lower name, (name, expression_text)); many repeat (MyType, SlotID, Machine, ...)
+_KEY_LINES: dict = {}
+_KEY_LINES_MAX = 100_000
+
+
+def _check_line(line: bytes, what: str) -> None:
+    """Raise ValueError naming the attribute when the expression of ``line`` ("Name = expr",
+    no NUL) is not a plain literal and does not parse."""
+    if _LITERAL_LINE.fullmatch(line) is None:
+        name, _, expr = line.partition(b"=")
+        text = expr.decode("utf-8", "surrogateescape").strip()
+        try:
+            C.ExprTree(convert_escaping(text))
+        except Exception as exc:
+            raise ValueError(f"{what}: attribute {name.decode('utf-8', 'replace').strip()} "
+                             f"does not parse: {text[:80]!r} ({exc})") from None
+
+
+def _remember(lines: list) -> None:
+    good = _GOOD_LINES
+    if len(good) + len(lines) > _GOOD_LINES_MAX:
+        good.clear()
+    good.update(lines)
 
 
 def check_expressions(ad: WireText, what: str = "ad") -> None:
     """Parse every expression of ``ad`` that is not a plain literal (getClassAd() parses
     each attribute and refuses the ad when one does not parse, classad_oldnew.cpp): a
     stored ad is sent verbatim to every querying client, so a bad one must not be kept.
-    Expressions seen before are remembered (a pool's ads share their policy expressions).
+    Lines seen before in a good ad are remembered (one set difference skips them).
     Raises ValueError naming the attribute."""
-    good = _GOOD_EXPRS
-    for name, expr in _NON_LITERAL_LINE.findall(b"\0" + ad.block):
-        if expr in good:
+    new = set(ad.block.split(b"\0")).difference(_GOOD_LINES)
+    new.discard(b"")
+    for line in new:
+        _check_line(line, what)
+    _remember([line for line in new if _line_low_name(line) not in _KEY_ATTRS])
+
+
+def _line_low_name(line: bytes) -> str:
+    return line.partition(b"=")[0].strip().decode("utf-8", "surrogateescape").lower()
+
+
+def read_update(ad: WireText, what: str = "ad") -> Optional[tuple]:
+    """:func:`check_expressions` and the ``_KEY_ATTRS`` of ``ad`` in one pass: the lines
+    not known to be good (the key attributes are never remembered, so they are always among
+    them) are the only ones looked at.  Returns ``({lower name: (name, expression_text)},
+    the first parse error or None, the lines of the attributes the sender may not set
+    (AuthenticatedIdentity, AuthenticationMethod) to drop)``, or None when the ad needs the
+    ordered reader (a key attribute given twice with different values)."""
+    new = set(ad.block.split(b"\0")).difference(_GOOD_LINES)
+    new.discard(b"")
+    fields: dict = {}
+    good = []
+    drop = []
+    error = None
+    key_lines = _KEY_LINES
+    for line in new:
+        known = key_lines.get(line)
+        if known is not None:  # a good key-attribute line seen before (MyType, SlotID...)
+            low, pair = known
+            if low in _AUTH_LOWS:
+                drop.append(line)
+            elif low in fields:
+                return None
+            else:
+                fields[low] = pair
             continue
-        text = expr.decode("utf-8", "surrogateescape").strip()
-        try:
-            C.ExprTree(convert_escaping(text))
-        except Exception as exc:
-            raise ValueError(f"{what}: attribute {name.decode().strip()} does not parse: {text[:80]!r} "
-                             f"({exc})") from None
-        if len(good) > 100_000:
-            good.clear()
-        good[expr] = True
+        name_b, _, expr_b = line.partition(b"=")
+        name = name_b.strip().decode("utf-8", "surrogateescape")
+        low = name.lower()
+        if error is None:
+            try:
+                _check_line(line, what)
+            except ValueError as exc:
+                error = exc
+                continue
+        if low in _KEY_ATTRS:
+            pair = (name, expr_b.decode("utf-8", "surrogateescape").strip())
+            if error is None:
+                if len(key_lines) >= _KEY_LINES_MAX:
+                    key_lines.clear()
+                key_lines[line] = (low, pair)
+            if low in _AUTH_LOWS:
+                drop.append(line)
+                continue
+            if low in fields:
+                return None
+            fields[low] = pair
+        else:
+            good.append(line)
+    if error is None:
+        _remember(good)
+    return fields, error, drop
 
 
 def _small_classad(pairs) -> C.ClassAd:
@@ -213,8 +290,10 @@ class _Fields:
     """The attributes of one wire ad that the tables use (string values evaluated); with
     ``drop`` those attributes are removed from the ad in the same pass (``self.ad``)."""
 
-    def __init__(self, ad: WireText, drop: frozenset = frozenset()):
-        if drop:
+    def __init__(self, ad: WireText, drop: frozenset = frozenset(), exprs: Optional[dict] = None):
+        if exprs is not None:
+            self.ad, self.exprs = ad, exprs
+        elif drop:
             self.exprs, self.ad = ad.scan(_KEY_ATTRS, drop)
         else:
             self.ad, self.exprs = ad, ad.exprs(_KEY_ATTRS)
@@ -429,13 +508,24 @@ class CollectorStore:
 
         Returns the key. Raises ValueError (naming the attribute) when the ad has no usable
         key or an expression of it (or of the private ad) does not parse."""
-        # the sender's own AuthenticatedIdentity/AuthenticationMethod are never trusted
-        f = _Fields(as_text(ad), _AUTH_LOWS)
+        text = as_text(ad)
+        what = f"{table} ad"
+        got = read_update(text, what)
+        if got is not None:
+            fields, error, drop = got
+            f = _Fields(text.without_lines(drop) if drop else text, exprs=fields)
+        else:
+            # the sender's own AuthenticatedIdentity/AuthenticationMethod are never trusted
+            f = _Fields(text, _AUTH_LOWS)
+            error = None
         text, fields = f.ad, f.exprs
         key = _key_from(table, f)
         if key is None:
             raise ValueError(f"{table} ad has no Name (nor Machine) attribute")
-        check_expressions(text, f"{table} ad")
+        if error is not None:
+            raise error
+        if got is None:
+            check_expressions(text, what)
         pvt = as_text(private) if private is not None else None
         if pvt is not None:
             check_expressions(pvt, f"private {table} ad")
