@@ -387,3 +387,14 @@ def test_read_denied(tmp_path):
     first, second = r.stderr.splitlines()[:2]
     assert first == "Error: communication error"
     assert second.startswith("SECMAN:2010:") and "DENIED" in second
+
+
+def test_af_and_attributes_ask_the_collector_for_a_projection():
+    # status.cpp: -af/-format project the columns' references plus the sort keys';
+    # -long/-json with -attributes project those; a renderer (printas) needs whole ads
+    proj = status.status_projection
+    assert proj(status.parse_args(["-af", "Name", "Memory * 2"])) == ["Machine", "Memory", "Name"]
+    assert proj(status.parse_args(["-sort", "Cpus", "-af", "Name"])) == ["Cpus", "Name"]
+    assert proj(status.parse_args(["-long", "-attributes", "Name,Cpus"])) == ["Name", "Cpus"]
+    assert proj(status.parse_args(["-long"])) == []
+    assert proj(status.parse_args([])) == []

@@ -186,6 +186,30 @@ class PrintfInfo:
     unsafe: bool = True
 
 
+def expression_projection(mask: "PrintMask", always: Iterable[str] = (),
+                          extra_exprs: Iterable[str] = ()) -> list[str]:
+    """The attributes a tool asks a daemon for when it prints ``mask`` (condor_q's and
+    condor_status's ``-af``/``-format``: queue.cpp and status.cpp add the references of every
+    column expression, ``GetExprReferences``): the columns' and ``extra_exprs``' (sort keys)
+    external references plus ``always``, sorted case-insensitively.  ``[]`` means whole ads:
+    a column with a ``printas`` renderer may look at any attribute, and so may a column that
+    does not parse."""
+    if any(col.printas for col in mask.columns):
+        return []
+    names = {a.lower(): a for a in always}
+    probe = C.ClassAd()
+    for text in [col.expr for col in mask.columns] + list(extra_exprs):
+        try:
+            refs = probe.externalRefs(C.ExprTree(text))
+        except Exception:
+            return []
+        for ref in refs:
+            scope, _, attr = ref.rpartition(".")
+            name = attr if scope.lower() in ("", "my", "target") else ref.split(".", 1)[0]
+            names.setdefault(name.lower(), name)
+    return sorted(names.values(), key=str.lower)
+
+
 @functools.lru_cache(maxsize=512)
 def parse_printf(fmt: str) -> PrintfInfo:
     """Find the one conversion of ``fmt`` (src/condor_utils/printf_format.cpp).  The result

@@ -33,7 +33,7 @@ from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient
 from pyhtc.config import ConfigError, get_config
 from pyhtc.tools.analyze import AnalysisOptions, schedd_label, setup_slots
-from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, format_json,
+from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, expression_projection, format_json,
                                 format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
                                 parse_constraint)
 
@@ -582,23 +582,9 @@ def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts)
 
 def custom_projection(mask: PrintMask) -> list[str]:
     """The projection condor_q asks for with ``-af``/``-format`` (queue.cpp: the attribute
-    references of every column expression, ``GetExprReferences``, plus ClusterId and ProcId);
-    ``[]`` (whole ads) when a column uses a ``printas`` renderer, which may look at other
-    attributes."""
-    if any(col.printas for col in mask.columns):
-        return []
-    names = {"clusterid": "ClusterId", "procid": "ProcId"}
-    probe = C.ClassAd()
-    for col in mask.columns:
-        try:
-            refs = probe.externalRefs(C.ExprTree(col.expr))
-        except Exception:
-            return []
-        for ref in refs:
-            scope, _, attr = ref.rpartition(".")
-            name = attr if scope.lower() in ("", "my", "target") else ref.split(".", 1)[0]
-            names.setdefault(name.lower(), name)
-    return sorted(names.values(), key=str.lower)
+    references of every column expression plus ClusterId and ProcId); ``[]`` (whole ads) when
+    a column uses a ``printas`` renderer."""
+    return expression_projection(mask, always=("ClusterId", "ProcId"))
 
 
 @functools.lru_cache(maxsize=65536)

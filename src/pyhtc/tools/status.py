@@ -869,6 +869,17 @@ def collector_error(o: Options, host: str, exc: Exception) -> str:
     return lines
 
 
+def status_projection(o: Options) -> list[str]:
+    """The attributes to ask the collector for (status.cpp): for ``-af``/``-format`` the
+    columns' references plus the sort keys' (``[]``, whole ads, if a column has a renderer);
+    for ``-long``/``-json`` with ``-attributes``, those; otherwise whole ads."""
+    if o.style == "custom":
+        return common.expression_projection(o.custom, extra_exprs=o.sort_exprs or ("Machine", "Name"))
+    if o.style in ("long", "json") and o.attributes:
+        return list(o.attributes)
+    return []
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of ``condor_status``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -892,7 +903,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     ad_type = MODES[o.mode][0]
     try:
-        ads = cc.query(ad_type, constraint, limit=o.limit)
+        ads = cc.query(ad_type, constraint, projection=status_projection(o), limit=o.limit)
     except (OSError, EOFError, CedarError) as exc:
         sys.stderr.write(collector_error(o, cc.addresses[0], exc))
         return 1
