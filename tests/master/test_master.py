@@ -368,3 +368,26 @@ def test_tool_targets_name_addr_all_and_missing_master(master, tmp_path, capsys)
     empty.mkdir()
     assert tool(daemon_ctl.off_main, config=load({"CONDOR_CONFIG": "ONLY_ENV", "_CONDOR_LOG": str(empty)})) == \
         (1, "", "Can't find address for local master")
+
+
+def test_daemons_exit_when_their_master_is_killed(tmp_path):
+    """check_parent (daemon_core_main.cpp): SIGKILL the master; its COLLECTOR and TESTD notice
+    that their parent (the CONDOR_INHERIT pid) is gone and shut down fast on their own, so a
+    new master never runs a second copy beside them."""
+    m = start_master(tmp_path)
+    try:
+        m.wait_log(r"Setting ready state 'Ready' for TESTD")
+        m.wait_log(r"Setting ready state 'Ready' for COLLECTOR")
+        kids = m.child_pids("condor_testd") + m.child_pids("collector")
+        assert len(kids) == 2 and all(alive(p) for p in kids)
+        os.kill(m.proc.pid, signal.SIGKILL)
+        m.proc.wait()
+        t0 = time.time()
+        wait_for(lambda: not any(alive(p) for p in kids), timeout=10, what="the daemons to exit")
+        assert time.time() - t0 < 5
+        for log in ("TestdLog", "CollectorLog"):
+            text = (tmp_path / log).read_text()
+            assert f"Our parent process (pid {m.proc.pid}) went away; shutting down fast" in text
+            assert "EXITING WITH STATUS 0" in text
+    finally:
+        m.close()

@@ -308,7 +308,10 @@ def test_deactivate_forcibly_kills_double_forked_grandchild(pool_factory, jobdir
 
 def test_suspend_continue_and_preempt_with_hold(pool_factory, jobdir):
     flag = jobdir / "continue"
-    pool = pool_factory(NUM_SLOTS=1, WANT_SUSPEND="True", SUSPEND="TARGET.SuspendMe =?= True",
+    # SUSPEND once the job has run a second, so that its shell has started "sleep 30"
+    # (a freeze at the very start would stop the shell before it forks)
+    pool = pool_factory(NUM_SLOTS=1, WANT_SUSPEND="True",
+                        SUSPEND="TARGET.SuspendMe =?= True && time() - EnteredCurrentActivity >= 1",
                         CONTINUE="False", PREEMPT="(Activity == \"Suspended\") && "
                         "(time() - EnteredCurrentActivity >= 2)",
                         WANT_HOLD="True", WANT_HOLD_REASON='"held by the test policy"',

@@ -57,7 +57,7 @@ class ProcessInfo:
     pid: int
     args: list
     reaper_id: Optional[int]
-    popen: subprocess.Popen
+    popen: Optional[subprocess.Popen]
     started: float
     pidfd: int = -1
     extra: dict = field(default_factory=dict)
@@ -264,6 +264,24 @@ class DaemonCore:
         self.log.dprintf(Category.DAEMONCORE, "Created process %d: %s" % (popen.pid, " ".join(map(str, args))))
         return popen.pid
 
+    def register_child(self, pid: int, args: list, reaper_id: Optional[int]) -> ProcessInfo:
+        """Track a child started elsewhere (a fork server, :mod:`.zygote`): :meth:`send_signal`
+        accepts it and :meth:`deliver_exit` runs its reaper."""
+        info = ProcessInfo(pid, list(args), reaper_id, None, time.time())
+        self.children[pid] = info
+        self.log.dprintf(Category.DAEMONCORE, "Created process %d: %s" % (pid, " ".join(map(str, args))))
+        return info
+
+    def deliver_exit(self, pid: int, status: int) -> None:
+        """A child registered with :meth:`register_child` exited with ``status`` (a
+        ``waitpid`` status; negative when it is unknown): forget it and run its reaper."""
+        info = self.children.pop(pid, None)
+        if info is None:
+            return
+        self.log.dprintf(Category.DAEMONCORE, "Process %d exited, status %d" % (pid, status))
+        if info.reaper_id is not None and info.reaper_id in self.reapers:
+            self.call_handler(self.reapers[info.reaper_id][1], pid, status)
+
     def send_signal(self, pid: int, signum: int) -> bool:
         """Send ``signum`` to a child we created (False if it is already gone)."""
         if pid not in self.children:
@@ -276,7 +294,7 @@ class DaemonCore:
 
     def _on_child_exit(self, pid: int) -> None:
         info = self.children.get(pid)
-        if info is None:
+        if info is None or info.popen is None:
             return
         try:
             wpid, status = os.waitpid(pid, os.WNOHANG)

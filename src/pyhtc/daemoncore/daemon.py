@@ -92,6 +92,21 @@ def parse_condor_inherit(value: Optional[str]) -> tuple[Optional[int], Optional[
     return int(parts[0]), parts[1]
 
 
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (DaemonCore::Is_Pid_Alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 def parse_daemon_args(argv: list[str], prog: str) -> DaemonArgs:
     """Parse the standard flags; exits with status 1 and a message on a bad flag."""
     ap = argparse.ArgumentParser(prog=prog, add_help=True, allow_abbrev=False)
@@ -288,6 +303,7 @@ class Daemon:
             self.dc.register_timer(self.args.runfor, lambda: self.begin_shutdown("graceful"))
         self.main_init()
         self.ready = True
+        self._watch_parent()
         if self.parent_sinful:
             if self.ready_at_startup:
                 self.dc.spawn(self.send_ready("Ready"), name="send_ready")
@@ -298,6 +314,48 @@ class Daemon:
                                       min_value=1)
             self.dc.register_timer(0, lambda: self.send_alive(hang), period=max(1, hang // 3 - 30),
                                    name="DaemonKeepAlive::SendAliveToParent")
+
+    def _watch_parent(self) -> None:
+        """check_parent (daemon_core_main.cpp): a daemon whose parent master (the pid in
+        CONDOR_INHERIT) has gone away shuts down fast, so that a restarted master never runs
+        a second copy beside it.  HTCondor polls every PARENT_CHECK_INTERVAL seconds (first
+        after PARENT_CHECK_FIRST_INTERVAL); pyhtc also watches the parent through a pidfd and
+        notices its death at once.  The master itself, and a daemon started by hand (no
+        CONDOR_INHERIT), watch nothing; like HTCondor, the parent is the pid CONDOR_INHERIT
+        names (normally our parent process)."""
+        pid = self.parent_pid
+        if not pid or self.subsystem == "MASTER" or self.shutting_down:
+            return
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._parent_gone()
+            return
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            def gone() -> None:
+                self.dc.loop.remove_reader(fd)
+                self._parent_gone()
+
+            def close() -> None:
+                try:
+                    self.dc.loop.remove_reader(fd)
+                finally:
+                    os.close(fd)
+            self.dc.loop.add_reader(fd, gone)
+            self.dc.add_shutdown_hook(close)
+        first = self.param_integer("PARENT_CHECK_FIRST_INTERVAL", 15, min_value=0)
+        every = self.param_integer("PARENT_CHECK_INTERVAL", 120, min_value=1)
+        self.dc.register_timer(first, lambda: _pid_alive(pid) or self._parent_gone(),
+                               period=every, name="check_parent")
+
+    def _parent_gone(self) -> None:
+        if self.shutting_down == "fast":
+            return
+        self.dprintf(Category.ALWAYS, f"Our parent process (pid {self.parent_pid}) went away; "
+                                      "shutting down fast")
+        self.begin_shutdown("fast")
 
     async def send_ready(self, state: str = "Ready") -> bool:
         """Tell the parent master (from CONDOR_INHERIT) our ready state with DC_SET_READY: one

@@ -21,12 +21,15 @@ __all__ = ["DEFAULT_DIR", "PoolLayout", "write_config", "free_port", "find_bin_d
 #: where ``pyhtc pool up`` puts a pool without ``--dir``
 DEFAULT_DIR = Path.home() / ".pyhtc"
 
-#: knobs tuned for a pool of one machine (seconds); NEGOTIATOR_CYCLE_DELAY 0 and
-#: NEGOTIATOR_MIN_INTERVAL 1 let a new job be matched about a second after submit
+#: knobs tuned for a pool of one machine (seconds).  The schedd sends RESCHEDULE right
+#: after a submit and the negotiator notices pool changes (NEGOTIATOR_CHANGE_POLL_INTERVAL),
+#: so periodic cycles are only a safety net: a rare NEGOTIATOR_INTERVAL keeps them from
+#: holding a RESCHEDULE back by NEGOTIATOR_MIN_INTERVAL; NEGOTIATOR_CYCLE_DELAY 0 and
+#: NEGOTIATOR_MIN_INTERVAL 1 let a new job be matched at once after submit
 TUNING = {
     "UPDATE_INTERVAL": "2",
     "MASTER_UPDATE_INTERVAL": "5",
-    "NEGOTIATOR_INTERVAL": "2",
+    "NEGOTIATOR_INTERVAL": "20",
     "NEGOTIATOR_CYCLE_DELAY": "0",
     "NEGOTIATOR_MIN_INTERVAL": "1",
     "SCHEDD_INTERVAL": "2",

@@ -56,6 +56,7 @@ from .shadows import JobRunner
 from .negotiation import negotiate
 from .queue import JobQueue
 from .queue_db import JobQueueDB
+from .recovery import QueueLock, QueueLockBusy
 
 __all__ = ["Schedd", "main", "QUERY_SCHEDD_HISTORY"]
 
@@ -90,6 +91,15 @@ class Schedd(Daemon):
         os.makedirs(spool, exist_ok=True)
         self.spool = spool
         self.queue_path = os.path.join(spool, "job_queue.db")
+        # one schedd per queue (recovery.py): wait for one that is still exiting, else fail
+        self.queue_lock = QueueLock(self.queue_path + ".lock")
+        try:
+            self.queue_lock.acquire(self.param_integer("SCHEDD_QUEUE_LOCK_TIMEOUT", 15, min_value=0))
+        except (QueueLockBusy, OSError) as exc:
+            self.dprintf(Category.ERROR, f"ERROR: cannot lock the job queue {self.queue_path}: {exc}")
+            self.shutdown_done(1)
+            return
+        self.dc.add_shutdown_hook(self.queue_lock.release)
         try:
             self.queue = JobQueue(JobQueueDB(self.queue_path))
         except (sqlite3.Error, ValueError) as exc:

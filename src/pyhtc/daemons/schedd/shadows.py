@@ -6,7 +6,8 @@ mark_jobs_idle at startup).
 For each match (claim id + slot ad from PERMISSION_AND_AD) the schedd sends REQUEST_CLAIM
 (442) to the slot's ``MyAddress`` with the job ad (``_condor_SEND_CLAIMED_AD``: the reply
 names the slot, a dynamic one for a partitionable slot).  A granted claim gets a
-``condor_shadow`` (:mod:`pyhtc.daemons.shadow.main`) for the job: the job goes Running
+``condor_shadow`` (:mod:`pyhtc.daemons.shadow.main`, forked in its own session by the shadow
+fork server :mod:`pyhtc.daemoncore.zygote` unless ``SHADOW_FORK_SERVER = False``) for the job: the job goes Running
 (JobStatus 2, JobCurrentStartDate, JobStartDate, JobRunCount, NumShadowStarts, RemoteHost,
 LastMatchTime).  When the shadow exits, its exit code (src/condor_includes/exit.h) decides:
 
@@ -24,6 +25,11 @@ are applied in the same transaction; NumJobStarts counts runs that began executi
 RemoteWallClockTime and CumulativeSlotTime add the run's wall time.  Then the claim is
 reused for the next idle job of the same submitter and autocluster when the startd said it
 may be (DEACTIVATE_CLAIM's ``Start``), else released (RELEASE_CLAIM 443).
+
+With CLAIM_PARTITIONABLE_LEFTOVERS (default true) REQUEST_CLAIM asks for the partitionable
+slot's leftovers (``_condor_SEND_LEFTOVERS``); the leftover claim the startd returns is
+claimed at once for the next idle job of the same submitter and autocluster that fits
+(schedd.cpp), so one match fills a partitionable slot without a negotiation cycle per job.
 
 RESCHEDULE (421) goes to the negotiator (located in COLLECTOR_HOST) shortly after a submit
 and after a job leaves a slot while idle jobs remain, so short jobs need not wait for the
@@ -45,6 +51,7 @@ from pyhtc.cedar import claims as P
 from pyhtc.userlog import JobEventType, make_event
 
 from . import jobactions as J
+from . import recovery
 from .jobactions import quote, unquote
 from .jobads import job_status
 from .negotiation import DEFAULT_AUTOCLUSTER_ATTRS, signature
@@ -71,6 +78,7 @@ class ClaimRec:
         self.pid: Optional[int] = None
         self.started = 0.0
         self.vacating = False   # the shadow was told to vacate the job
+        self.leftover = None    # (claim id, ad) of a partitionable slot's leftovers
 
 
 def _int(text: Optional[str], default: int = 0) -> int:
@@ -89,11 +97,24 @@ class JobRunner:
         self.pending: set[tuple[int, int]] = set()       # matched, claim being requested
         self.shadows: dict[int, ClaimRec] = {}           # shadow pid -> claim
         self.reaper = schedd.dc.register_reaper("shadow", self.shadow_exited)
+        # condor_shadow processes are forked by a fork server that has imported the shadow
+        # once (pyhtc.daemoncore.zygote); SHADOW_FORK_SERVER = False starts each one afresh
+        self.zygote = None
+        if schedd.param_boolean("SHADOW_FORK_SERVER", True):
+            from pyhtc.daemoncore.zygote import Zygote
+            self.zygote = Zygote(schedd.dc, ["pyhtc.daemons.shadow.main"], name="shadow")
+            # started now in a pool (matches will come), else at the first shadow
+            if schedd.param("COLLECTOR_HOST"):
+                try:
+                    self.zygote.start()
+                except OSError as exc:
+                    schedd.dprintf(Category.ALWAYS, f"Cannot start the shadow fork server: {exc}")
         self.dir = os.path.join(schedd.spool, "shadows")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self._seq = 0
         self._resched = None
-        self._mark_jobs_idle()
+        self._negotiator: Optional[str] = None   # the negotiator's address, once located
+        recovery.recover_running_jobs(self)   # adopt a crashed schedd's live shadows
         schedd.dc.register_timer(1, self.check_running, period=1, name="check running jobs")
         schedd.dc.add_shutdown_hook(self.stop_shadows)
 
@@ -101,20 +122,6 @@ class JobRunner:
     def busy_jobs(self) -> set:
         """Jobs with a match, claim or shadow in progress (not offered to the negotiator)."""
         return self.pending | {r.job for r in self.shadows.values()}
-
-    def _mark_jobs_idle(self) -> None:
-        """At startup no shadow runs: Running jobs go back to Idle (schedd.cpp
-        mark_jobs_idle)."""
-        q = self.s.queue
-        running = [(c, p) for c, p in q.jobs() if job_status(q, c, p) == J.RUNNING]
-        if not running:
-            return
-        tx = q.begin()
-        now = int(time.time())
-        for c, p in running:
-            J._set_status(tx, c, p, J.IDLE, now)
-        tx.commit()
-        self.s.dprintf(Category.ALWAYS, f"Marked {len(running)} running job(s) idle at startup")
 
     def check_running(self) -> None:
         """A running job that was held or removed (or left the queue) meanwhile: tell its
@@ -174,6 +181,9 @@ class JobRunner:
             self.request_reschedule()
             return
         self.claims[rec.claim] = rec
+        if rec.leftover is not None:
+            self._claim_leftovers(rec, job, *rec.leftover)
+            rec.leftover = None
         if job_status(self.s.queue, *job) != J.IDLE:
             if job_status(self.s.queue, *job) == J.REMOVED:  # removed while being matched
                 tx = self.s.queue.begin()
@@ -183,12 +193,49 @@ class JobRunner:
             return
         self.start_shadow(rec, job)
 
+    def _claim_leftovers(self, rec: ClaimRec, job: tuple, claim: str, slot: C.ClassAd) -> None:
+        """CLAIM_PARTITIONABLE_LEFTOVERS (schedd.cpp claimStartd / "leftovers"): the startd
+        handed back the partitionable slot's remaining resources with a fresh claim id;
+        claim them at once for the next idle job of the same submitter and autocluster that
+        fits, without waiting for the next negotiation cycle.  None fits: nothing is done
+        (the startd re-advertises the partitionable slot)."""
+        q = self.s.queue
+        busy = self.busy_jobs() | {tuple(job)}   # ``job`` took the claimed part
+        for c, p in sorted(q.jobs()):
+            if (c, p) in busy or job_status(q, c, p) != J.IDLE:
+                continue
+            if unquote(q.lookup(c, p, "User")) != rec.user:
+                continue
+            if signature(q, c, p, rec.attrs) != rec.key:
+                continue
+            if not self._fits(slot, self.s.ads.get(c, p)):
+                return  # the autocluster's jobs are alike: none fits
+            nxt = ClaimRec(claim, slot, rec.user, rec.key, rec.attrs)
+            self.pending.add((c, p))
+            self.s.dc.spawn(self._claim(nxt, (c, p)), name=f"claim leftovers for {c}.{p}")
+            return
+
+    @staticmethod
+    def _fits(slot: C.ClassAd, job: Optional[C.ClassAd]) -> bool:
+        """Both ads' Requirements hold against each other (UNDEFINED/ERROR: no)."""
+        if job is None:
+            return False
+        try:
+            for me, other in ((slot, job), (job, slot)):
+                if "Requirements" in me and me.lookup("Requirements").eval(me, other) is not True:
+                    return False
+        except (SyntaxError, C.ClassAdException):
+            return False
+        return True
+
     async def _request_claim(self, rec: ClaimRec, job: tuple) -> tuple[bool, str]:
         from pyhtc.cedar.transport_asyncio import open_command
         from pyhtc.client import parse_address
         host, port = parse_address(rec.startd)
         ad = C.ClassAd(self.s.ads.get(*job))
         ad["_condor_SEND_CLAIMED_AD"] = True
+        if self.s.param_boolean("CLAIM_PARTITIONABLE_LEFTOVERS", True):
+            ad["_condor_SEND_LEFTOVERS"] = True
         stream = await open_command(host, port, P.REQUEST_CLAIM, self.s._level_policy("CLIENT"),
                                     timeout=20)
         try:
@@ -205,8 +252,9 @@ class JobRunner:
                 rec.name = str(rec.slot.get("Name") or rec.name)
                 reply = await stream.get_int()
             if reply in (P.REQUEST_CLAIM_LEFTOVERS, P.REQUEST_CLAIM_LEFTOVERS_2):
-                await stream.get_string()
-                await stream.get_ad()
+                left_claim = await stream.get_string()
+                left_ad = to_classad(await stream.get_ad())
+                rec.leftover = (left_claim, left_ad)
                 reply = P.OK
             await stream.end_of_message()
         finally:
@@ -261,14 +309,25 @@ class JobRunner:
         fd = os.open(base + ".claim", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(rec.claim)
+        recovery.record_shadow(self, rec, job, base)  # before the spawn: see recovery.py
         args = [sys.executable, "-m", "pyhtc.daemons.shadow.main", f"{c}.{p}", "-f",
                 "-job-ad", base + ".job.ad", "-claim-file", base + ".claim",
-                "-startd", rec.startd, "-report", base + ".report", "-slot", rec.name]
+                "-startd", rec.startd, "-report", base + ".report", "-slot", rec.name,
+                "-pid-file", base + recovery.PID_SUFFIX]
         env = dict(os.environ)
         env.update({k: v for k, v in self.s.environ.items()
                     if k.startswith("_CONDOR_") or k == "CONDOR_CONFIG"})
         try:
-            pid = self.s.dc.create_process(args, self.reaper, env=env, stdin=None)
+            pid = None
+            if self.zygote is not None:
+                try:  # in its own session: it outlives a crashed schedd and finishes the job
+                    pid = self.zygote.create_process(args[2], args[3:], self.reaper, env=env,
+                                                     new_session=True, devnull_stdin=True)
+                except OSError as exc:
+                    self.s.dprintf(Category.ALWAYS, f"Shadow fork server failed ({exc}); "
+                                                    "starting condor_shadow directly")
+            if pid is None:
+                pid = self.s.dc.create_process(args, self.reaper, env=env, stdin=None)
         except OSError as exc:
             self.s.dprintf(Category.ALWAYS, f"Cannot start condor_shadow for {c}.{p}: {exc}")
             tx = q.begin()
@@ -297,7 +356,9 @@ class JobRunner:
                 report = C.parseOne(f.read(), C.ParserType.Old)
         except (OSError, SyntaxError) as exc:
             self.s.dprintf(Category.ALWAYS, f"Shadow {pid} left no usable report: {exc}")
-        for suffix in (".report", ".job.ad", ".claim"):
+        if status < 0 and isinstance(report.get("ShadowExitCode"), int):
+            code = report["ShadowExitCode"]  # not our child (adopted): its report says
+        for suffix in (".report", ".job.ad", ".claim", recovery.RECORD_SUFFIX, recovery.PID_SUFFIX):
             try:
                 os.unlink(base + suffix)
             except OSError:
@@ -323,7 +384,7 @@ class JobRunner:
         status = _int(tx.get_attribute(c, p, "JobStatus"))
         for name, expr in report.items():
             if name in ("ClaimReusable", "ShadowError", "HoldReason", "HoldReasonCode",
-                        "HoldReasonSubCode", "RemoteWallClockTime"):
+                        "HoldReasonSubCode", "RemoteWallClockTime", "ShadowExitCode"):
                 continue
             tx.set_attribute(c, p, name, str(report.lookup(name)))
         wall = max(0, now - _int(tx.get_attribute(c, p, "JobCurrentStartDate"), now))
@@ -385,25 +446,42 @@ class JobRunner:
         self.request_reschedule(1.5)
 
     # -- RESCHEDULE ------------------------------------------------------------------------
-    def request_reschedule(self, delay: float = 0.6) -> None:
-        """Ask the negotiator for a cycle in ``delay`` seconds (after the submitter ads are
-        re-sent; after a release, after the startd has re-advertised the freed slot)."""
+    def request_reschedule(self, delay: float = 0.05) -> None:
+        """Ask the negotiator for a cycle in ``delay`` seconds (a short delay coalesces a
+        burst of submits; after a release, longer: the startd re-advertises the freed
+        slot first).  The schedd's ads go to the collector just before the RESCHEDULE."""
         if self._resched is not None or not self.s.param("COLLECTOR_HOST"):
             return
         self.s.advertiser.soon()
         self._resched = self.s.dc.register_timer(delay, self._send_reschedule, name="reschedule")
 
     def _send_reschedule(self) -> None:
+        """Send the submitter ads and, once the collector has them, RESCHEDULE (from a
+        worker thread): the negotiator's cycle then sees the new idle jobs."""
+        from .advertise import build_ads
         self._resched = None
-        self.s.dc.run_in_thread(self._reschedule_blocking, reaper=self._rescheduled)
+        _, subs = build_ads(self.s, int(time.time()))
+        self.s.dc.run_in_thread(self._reschedule_blocking, subs, reaper=self._rescheduled)
 
-    def _reschedule_blocking(self) -> str:
+    def _reschedule_blocking(self, subs=()) -> str:
         from pyhtc.client import CollectorClient, start_command
         from pyhtc.client.core import client_policy
-        neg = CollectorClient(config=self.s.config).locate("Negotiator")
-        addr = neg.get("MyAddress")
-        with start_command(addr, Command.RESCHEDULE, client_policy(self.s.config)) as s:
+        cc = CollectorClient(config=self.s.config)
+        if subs:
+            cc.advertise(list(subs), Command.UPDATE_SUBMITTOR_AD)
+        policy = client_policy(self.s.config)
+        addr = self._negotiator   # located once; again when it stops answering
+        if addr:
+            try:
+                with start_command(addr, Command.RESCHEDULE, policy) as s:
+                    s.end_of_message()
+                return addr
+            except Exception:
+                self._negotiator = None
+        addr = cc.locate("Negotiator").get("MyAddress")
+        with start_command(addr, Command.RESCHEDULE, policy) as s:
             s.end_of_message()
+        self._negotiator = addr
         return addr
 
     def _rescheduled(self, result, exc) -> None:

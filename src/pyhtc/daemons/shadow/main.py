@@ -13,8 +13,9 @@ What it does, in order:
    127.0.0.1);
 3. writes EXECUTE to the user log, then follows the starter: until the shadow<->starter
    CEDAR protocol exists, the starter mirrors its usage updates and its result ad to the file
-   named by the job attribute ``_condor_ShadowResultFile`` (same host only); a larger
-   ImageSize writes IMAGE_SIZE;
+   named by the job attribute ``_condor_ShadowResultFile`` (same host only) and nudges
+   the shadow through the FIFO ``<that file>.fifo`` after each write (:class:`Wakeup`), so
+   the shadow sleeps instead of polling; a larger ImageSize writes IMAGE_SIZE;
 4. evaluates the job's exit policy as baseshadow.cpp does: ``OnExitHold`` true -> hold (code
    3 JobPolicy, ``OnExitHoldReason`` / ``OnExitHoldSubCode``); ``OnExitRemove`` false ->
    requeue (JOB_EVICTED with TerminatedAndRequeued, as logRequeueEvent); else JOB_TERMINATED;
@@ -22,18 +23,21 @@ What it does, in order:
 5. waits for the starter to finish cleaning up (its ".done" marker); a vacated claim
    (SIGTERM/SIGQUIT from the schedd: DEACTIVATE_CLAIM(_FORCIBLY)) is not reused;
 6. writes the attribute updates for the schedd (``-report FILE``: ExitCode, ExitBySignal,
-   NumJobCompletions, RemoteUserCpu, ImageSize, HoldReason..., ``ClaimReusable``) and exits
+   NumJobCompletions, RemoteUserCpu, ImageSize, HoldReason..., ``ClaimReusable``, and
+   ``ShadowExitCode`` for a restarted schedd that adopted the shadow) and exits
    with the exit code of src/condor_includes/exit.h (:mod:`.exitcodes`) that the schedd's
    reaper turns into the job's fate.
 
 Command line: ``condor_shadow CLUSTER.PROC -job-ad FILE -claim-file FILE -startd SINFUL
--report FILE [-slot NAME]``.  Signals: SIGTERM = vacate the job (DEACTIVATE_CLAIM), SIGQUIT
-= kill it (DEACTIVATE_CLAIM_FORCIBLY); the shadow then waits for the starter's result.
+-report FILE [-slot NAME] [-pid-file FILE]``.  Signals: SIGTERM = vacate the job
+(DEACTIVATE_CLAIM), SIGQUIT = kill it (DEACTIVATE_CLAIM_FORCIBLY); the shadow then waits for
+the starter's result.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import sys
 import time
@@ -52,6 +56,14 @@ from pyhtc.filetransfer.plan import should_transfer_files
 
 from pyhtc.daemoncore import exitcodes as X
 from .transfer import TransferServer
+
+#: modules imported at first use; a fork server (pyhtc.daemoncore.zygote) imports them once
+FORK_SERVER_PRELOAD = ("pyhtc.cedar.security.authentication", "pyhtc.cedar.security.negotiation",
+                       "pyhtc.cedar.security.policy", "pyhtc.cedar.errors", "pyhtc.cedar.framing",
+                       "pyhtc.classad.unparse", "pyhtc.classad.oldsyntax", "pyhtc.userlog.reader",
+                       "pyhtc.cedar.crypto", "pwd", "pyhtc.config.detect", "psutil", "encodings.idna",
+                       "cryptography.hazmat.primitives.serialization",
+                       "cryptography.hazmat.primitives.asymmetric.ec")
 
 #: how long a reused claim's previous starter may take to leave (seconds)
 ACTIVATION_RETRY_SECONDS = 30
@@ -89,6 +101,69 @@ def _num(v, default=0):
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else default
 
 
+class Wakeup:
+    """The starter's nudge: a FIFO at ``path`` that the starter writes a byte to after each
+    file it mirrors for us (:meth:`pyhtc.daemons.starter.main.Starter.mirror_for_shadow`),
+    so the shadow sleeps until something happened instead of polling.  The shadow keeps a
+    writer open itself so that the FIFO never reads as end-of-file.  Without a FIFO
+    (cannot be made) :meth:`wait` is a plain sleep."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.rfd = self.wfd = -1
+        try:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            os.mkfifo(path, 0o600)
+            self.rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            self.wfd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            self.close()
+
+    def wait(self, seconds: float) -> None:
+        """Return when the starter nudged us (pending nudges are consumed) or after
+        ``seconds``."""
+        if self.rfd < 0:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select([self.rfd], [], [], seconds)
+        if ready:
+            try:
+                os.read(self.rfd, 4096)
+            except BlockingIOError:
+                pass
+
+    def close(self) -> None:
+        for fd in (self.rfd, self.wfd):
+            if fd >= 0:
+                os.close(fd)
+        self.rfd = self.wfd = -1
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def write_pid_file(path: str) -> None:
+    """``-pid-file``: write ``"<pid> <start time in clock ticks>"`` (field 22 of
+    /proc/self/stat) atomically.  The shadow writes it *before* it consumes its claim file,
+    so a schedd restarted after a crash finds every shadow that may run its job and tells
+    it from a later process with the same pid (src/pyhtc/daemons/schedd/recovery.py).
+    Raises OSError."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            ticks = f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        ticks = "None"
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{os.getpid()} {ticks}\n")
+    os.replace(tmp, path)
+
+
 class StarterLost(Exception):
     """The starter went away without reporting the job's exit (JOB_EXCEPTION)."""
 
@@ -113,11 +188,14 @@ class Shadow:
         self.ns, self.config, self.log = ns, config, log
         self.cluster, self.proc = (int(x) for x in ns.job_id.split("."))
         self.job = read_ad(ns.job_ad)
+        if ns.pid_file:  # before the claim is taken (the schedd's recovery relies on it)
+            write_pid_file(ns.pid_file)
         with open(ns.claim_file) as f:
             self.claim = f.read().strip()
         os.unlink(ns.claim_file)
         self.policy = client_policy(config)
         self.result_file = ns.report + ".starter"
+        self.wakeup = Wakeup(self.result_file + ".fifo")
         self.report = C.ClassAd()
         self.signals: list[int] = []
         self.vacate_sent = False
@@ -173,7 +251,7 @@ class Shadow:
             retry = reply == P.CONDOR_TRY_AGAIN or "not idle" in why
             if not retry or time.time() > deadline:
                 return False, why or f"startd refused activation ({reply})"
-            time.sleep(0.2)
+            time.sleep(0.05)  # the previous starter of a reused claim is leaving
 
     def deactivate(self, forcibly: bool = False) -> bool:
         """DEACTIVATE_CLAIM(_FORCIBLY); returns the reply's Start (claim may be reused)."""
@@ -233,7 +311,9 @@ class Shadow:
                     self.event(JobEventType.IMAGE_SIZE, Size=int(size),
                                MemoryUsage=int(_num(upd.get("MemoryUsage"), 0)),
                                ResidentSetSize=int(_num(upd.get("ResidentSetSize"), 0)))
-            time.sleep(0.1)
+            # the starter nudges us after every file it writes; the timeout only bounds
+            # how late a starter that died silently or a signal is noticed
+            self.wakeup.wait(0.25)
 
     def wait_done(self, seconds: float) -> bool:
         """Wait (at most ``seconds``) for the starter's ".done" marker."""
@@ -241,7 +321,7 @@ class Shadow:
         while time.time() < deadline:
             if os.path.exists(self.result_file + ".done"):
                 return True
-            time.sleep(0.05)
+            self.wakeup.wait(min(0.25, max(0.0, deadline - time.time())))
         return False
 
     def run(self) -> int:
@@ -254,6 +334,7 @@ class Shadow:
             self.log.dprintf(Category.ALWAYS, f"Activation of claim at {self.ns.startd} failed: {why}")
             self.report["ShadowError"] = why
             self.report["ClaimReusable"] = False
+            self.report["ShadowExitCode"] = X.JOB_NOT_STARTED  # for a schedd that adopted us
             write_ad(self.ns.report, self.report)
             if self.transfer is not None:
                 self.transfer.stop()
@@ -274,7 +355,9 @@ class Shadow:
                 os.unlink(self.result_file + suffix)
             except OSError:
                 pass
+        self.wakeup.close()
         self.report["ClaimReusable"] = not self.vacate_sent
+        self.report["ShadowExitCode"] = code  # for a schedd that adopted us (cannot waitpid)
         if self.transfer is not None:
             for direction, res in self.transfer.results:
                 self.log.dprintf(Category.ALWAYS, f"File transfer of the {direction}: "
@@ -385,11 +468,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("-startd", required=True)
     ap.add_argument("-report", required=True)
     ap.add_argument("-slot", default="")
+    ap.add_argument("-pid-file", dest="pid_file", default="")
     return ap.parse_args(argv)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of ``condor_shadow``: returns a shadow exit code (exit.h)."""
+    # the schedd may signal us at once (a fork server starts us in a millisecond): keep
+    # the signals from the start; the Shadow acts on them once it runs
+    pending: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, lambda s, f: pending.append(s))
     try:
         ns = parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit:
@@ -407,18 +496,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, SyntaxError, ValueError) as exc:
         log.dprintf(Category.ERROR, f"ERROR: cannot start the shadow: {exc}")
         return X.JOB_EXCEPTION
-    for sig in (signal.SIGTERM, signal.SIGQUIT):
-        signal.signal(sig, lambda s, f: shadow.signals.append(s))
+    shadow.signals = pending
     try:
         return shadow.run()
     except Exception as exc:
         log.dprintf(Category.ERROR, f"ERROR: shadow exception: {type(exc).__name__}: {exc}")
         try:
             shadow.report["ShadowError"] = f"{type(exc).__name__}: {exc}"
+            shadow.report["ShadowExitCode"] = X.JOB_EXCEPTION
             write_ad(ns.report, shadow.report)
         except OSError:
             pass
         return X.JOB_EXCEPTION
+    finally:
+        shadow.wakeup.close()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ Secrets are sent as strings (encrypted when the connection is).
 
 The starter interface (until the shadow<->starter protocol exists): the startd writes the
 job ad and the slot ad to files under ``$(EXECUTE)``, starts ``condor_starter -f -a
-<slot> -job-ad F -machine-ad F -execute DIR`` and signals it: SIGTERM = vacate, SIGQUIT =
+<slot> -job-ad F -machine-ad F -execute DIR`` (forked by the starter fork server,
+:mod:`pyhtc.daemoncore.zygote`, unless ``STARTER_FORK_SERVER = False``) and signals it: SIGTERM = vacate, SIGQUIT =
 kill, SIGTSTP = suspend, SIGCONT = continue (HTCondor's DC_SIGSOFTKILL, DC_SIGHARDKILL,
 DC_SIGSUSPEND, DC_SIGCONTINUE).  The starter writes ``$(EXECUTE)/dir_<pid>.update.ad``
 (usage) and ``dir_<pid>.result.ad`` (exit) beside its sandbox.
@@ -115,6 +116,17 @@ class Startd(Daemon):
             self.shutdown_done(1)
             return
         self.reaper = self.dc.register_reaper("starter", self._starter_exited)
+        # condor_starter processes are forked by a fork server that has imported the
+        # starter once (pyhtc.daemoncore.zygote); STARTER_FORK_SERVER = False: afresh
+        self.zygote = None
+        if self.param_boolean("STARTER_FORK_SERVER", True):
+            from pyhtc.daemoncore.zygote import Zygote
+            self.zygote = Zygote(self.dc, ["pyhtc.daemons.starter.main"], name="starter")
+            try:
+                self.zygote.start()
+            except OSError as exc:
+                self.dprintf(Category.ALWAYS, f"Cannot start the starter fork server: {exc}")
+                self.zygote = None
         for cmd in (P.REQUEST_CLAIM, P.ACTIVATE_CLAIM, P.DEACTIVATE_CLAIM,
                     P.DEACTIVATE_CLAIM_FORCIBLY, P.RELEASE_CLAIM, P.ALIVE):
             self.register_command(cmd, P.COMMAND_NAMES[cmd], self._handlers()[cmd], "DAEMON")
@@ -130,6 +142,11 @@ class Startd(Daemon):
         import shutil
         for entry in os.listdir(self.execute):
             if not (entry.startswith("dir_") or (entry.startswith(".slot") and entry.endswith(".ad"))):
+                continue
+            owner = entry[4:].split(".", 1)[0] if entry.startswith("dir_") else ""
+            if owner.isdigit() and os.path.exists(f"/proc/{owner}"):
+                # a starter of a startd that was killed still runs its job (own session):
+                # it finishes and reports to its shadow; its sandbox is not stale yet
                 continue
             path = os.path.join(self.execute, entry)
             self.dprintf(Category.ALWAYS, f"Removing stale {path} from the execute directory")
@@ -551,8 +568,17 @@ class Startd(Daemon):
                 "-job-ad", job_file, "-machine-ad", machine_file, "-execute", self.execute]
         env = {k: v for k, v in os.environ.items() if not k.startswith("_CONDOR_STARTER_")}
         env.update({k: v for k, v in self.environ.items() if k.startswith("_CONDOR_") or k == "CONDOR_CONFIG"})
-        pid = self.dc.create_process(args, self.reaper, env=env, new_session=True,
-                                     stdin=subprocess.DEVNULL, stdout=None, stderr=None)
+        pid = None
+        if self.zygote is not None:
+            try:
+                pid = self.zygote.create_process(args[2], args[3:], self.reaper, env=env,
+                                                 new_session=True, devnull_stdin=True)
+            except OSError as exc:
+                self.dprintf(Category.ALWAYS, f"Starter fork server failed ({exc}); "
+                                              "starting condor_starter directly")
+        if pid is None:
+            pid = self.dc.create_process(args, self.reaper, env=env, new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=None, stderr=None)
         claim = slot.claim
         claim.starter_pid, claim.activation_ad, claim.activated_at = pid, job, time.time()
         claim.activations += 1

@@ -47,6 +47,10 @@ from pyhtc.daemoncore.log import Category, DebugLog
 
 from .environment import parse_arguments, parse_environment
 
+#: modules imported at first use; a fork server (pyhtc.daemoncore.zygote) imports them once
+FORK_SERVER_PRELOAD = ("pwd", "select", "pyhtc.procd", "pyhtc.procd.monitor", "pyhtc.procd.cgroups",
+                       "pyhtc.daemons.starter.transfer", "pyhtc.filetransfer.plan",
+                       "pyhtc.filetransfer", "pyhtc.config.detect", "psutil")
 NUM_THREADS_VARS = ("CUBACORES GOMAXPROCS JULIA_NUM_THREADS MKL_NUM_THREADS NUMEXPR_NUM_THREADS "
                     "OMP_NUM_THREADS OMP_THREAD_LIMIT OPENBLAS_NUM_THREADS PYTHON_CPU_COUNT "
                     "ROOT_MAX_THREADS TF_LOOP_PARALLEL_ITERATIONS TF_NUM_THREADS")
@@ -218,7 +222,6 @@ class Starter:
         argv = self.command(cwd)
         env = self.environment(cwd)
         fin, fout, ferr = self._open("In", cwd, "r"), self._open("Out", cwd, "w"), self._open("Err", cwd, "w")
-        self.monitor = ProcFamilyMonitor(max_snapshot_interval=self.update_interval())
         try:
             user = getattr(self, "user", None)
             ids = (user.pw_uid, user.pw_gid, user.pw_name) if user is not None else None
@@ -228,9 +231,16 @@ class Starter:
                 f.close()
         self.job_pid = self.proc.pid
         self.start_time = time.time()
-        err = self.monitor.register_subfamily(self.job_pid, self.pid, self.update_interval())
+        # the job (still held before exec) is the root of the monitored family: one
+        # snapshot of the process table instead of two (monitor + register_subfamily)
+        try:
+            self.monitor = ProcFamilyMonitor(root_pid=self.job_pid,
+                                             max_snapshot_interval=self.update_interval())
+        except ValueError as exc:
+            self.proc.kill()
+            raise OSError(f"cannot track the job's processes: {exc}") from None
         self.log.dprintf(Category.ALWAYS, f"Create_Process succeeded, pid={self.job_pid} "
-                         f"({' '.join(argv)}); register_subfamily: {err.name}")
+                         f"({' '.join(argv)}); family root {self.job_pid}")
         self._setup_cgroup()
         self.proc.release()
         self.monitor.start_periodic_snapshots(1.0)
@@ -263,10 +273,18 @@ class Starter:
         except ValueError:
             return 300
 
-    def usage_ad(self) -> C.ClassAd:
-        """The family's usage with HTCondor's attribute names (KiB sizes, MiB MemoryUsage)."""
+    def _cgroup_busy(self) -> bool:
+        """Whether the job's cgroup still holds a process (True when it cannot be read)."""
+        try:
+            return bool(self.cgroup.procs())
+        except OSError:
+            return True
+
+    def usage_ad(self, refresh: bool = True) -> C.ClassAd:
+        """The family's usage with HTCondor's attribute names (KiB sizes, MiB MemoryUsage);
+        ``refresh``: take a process-table snapshot first."""
         ad = C.ClassAd()
-        err, usage = self.monitor.get_usage(self.job_pid)
+        err, usage = self.monitor.get_usage(self.job_pid, refresh=refresh)
         if usage is None:
             return ad
         self.last_usage = usage
@@ -327,6 +345,24 @@ class Starter:
     def wait_job(self) -> int:
         """Poll until the job exits, handling signals and writing usage updates."""
         next_update = time.time() + min(2, self.update_interval())  # STARTER_INITIAL_UPDATE_INTERVAL
+        # sleep until the job exits (its pidfd) or a signal arrives (the wakeup fd), not in
+        # fixed steps
+        try:
+            pidfd = os.pidfd_open(self.job_pid)
+        except OSError:
+            pidfd = -1
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        old_wake = signal.set_wakeup_fd(wake_w)
+        try:
+            return self._wait_loop(next_update, pidfd, wake_r)
+        finally:
+            signal.set_wakeup_fd(old_wake)
+            for fd in (pidfd, wake_r, wake_w):
+                if fd >= 0:
+                    os.close(fd)
+
+    def _wait_loop(self, next_update: float, pidfd: int, wake_r: int) -> int:
+        import select
         while True:
             self.handle_requests()
             status = self.proc.poll()
@@ -342,7 +378,18 @@ class Starter:
                 write_ad(self.update_path, usage)
                 self.mirror_for_shadow(".update", usage)
                 next_update = now + self.update_interval()
-            time.sleep(0.05)
+            wait = max(0.0, min(next_update - time.time(), 1.0))
+            if self.vacate_deadline is not None:
+                wait = max(0.0, min(wait, self.vacate_deadline - time.time()))
+            if pidfd < 0:
+                wait = min(wait, 0.05)
+            ready, _, _ = select.select([fd for fd in (pidfd, wake_r) if fd >= 0], [], [], wait)
+            if wake_r in ready:
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except BlockingIOError:
+                    pass
 
     def oom_killed(self) -> bool:
         """Did the kernel OOM killer act in the job's cgroup (v1 memory.oom_control
@@ -371,17 +418,20 @@ class Starter:
     def finish(self, status: int) -> C.ClassAd:
         """Usage, exit, OOM and hold in the result ad; kill leftovers; clean up."""
         end = time.time()
-        result = self.usage_ad()
+        # in a cgroup, the cgroup has counted the job's CPU and memory: no need to read the
+        # whole process table again (the procd's snapshot) for the usage
+        result = self.usage_ad(refresh=self.cgroup is None)
         oom = self.oom_killed()
         peak = result.get("MemoryUsage", 0)
         if self.cgroup is not None:
             u = self.cgroup.usage()
             if u.memory_peak > 0:
                 peak = max(peak, (u.memory_peak + 1024 * 1024 - 1) // (1024 * 1024))
-        # the job is done: nothing of its family may stay behind (os_proc.cpp)
-        self.monitor.kill_family(self.job_pid)
-        self.monitor.unregister_family(self.job_pid)
-        self.monitor.shutdown()
+        # the job is done: nothing of its family may stay behind (os_proc.cpp); an empty
+        # cgroup has nothing left to kill
+        if self.cgroup is None or self._cgroup_busy():
+            self.monitor.kill_family(self.job_pid)
+        self.monitor.shutdown()   # removes the job's cgroup
         if status < 0:
             result["ExitBySignal"] = True
             result["ExitSignal"] = -status
@@ -467,6 +517,19 @@ class Starter:
             write_ad(path + suffix, ad)
         except OSError as exc:
             self.log.dprintf(Category.ALWAYS, f"Cannot write {path + suffix} for the shadow: {exc}")
+            return
+        # nudge the shadow (its FIFO "<file>.fifo", see shadow/main.py Wakeup); no FIFO or
+        # no reader: the shadow polls
+        try:
+            fd = os.open(path + ".fifo", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            os.write(fd, b"!")
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def cleanup(self) -> None:
         """Remove the sandbox and the usage file."""
@@ -527,6 +590,19 @@ class HeldProcess:
             self.poll_wait()
             raise OSError(f"cannot execute the job: {msg.decode(errors='replace')}")
 
+    def kill(self) -> None:
+        """SIGKILL the held child and reap it."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for fd in (self._go, self._err):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.poll_wait()
+
     def poll_wait(self) -> int:
         while self.returncode is None:
             self.poll()
@@ -560,6 +636,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of ``condor_starter``: run one job, write its result, exit 0 (1 if the
     job could not be started; the result ad then says why)."""
+    # the startd may signal us at once (a fork server starts us in a millisecond): keep
+    # every signal from the start, the Starter handles them in order once it runs
+    requests: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGTSTP, signal.SIGCONT, signal.SIGINT):
+        signal.signal(sig, lambda s, f: requests.append(signal.SIGQUIT if s == signal.SIGINT else s))
     ns = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         config = Config.load("STARTER", None, environ=dict(os.environ), read_user_config=False)
@@ -584,9 +665,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         except OSError:
             pass
     st = Starter(ns.slot, job, machine, execute, config, log)
-    for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGTSTP, signal.SIGCONT, signal.SIGINT):
-        signal.signal(sig, st.on_signal if sig != signal.SIGINT else
-                      (lambda s, f: st.requests.append(signal.SIGQUIT)))
+    st.requests = requests
     try:
         st.make_sandbox()
         st.mirror_for_shadow(".started", C.ClassAd({"StarterPid": os.getpid()}))

@@ -1,0 +1,409 @@
+"""A fork server ("zygote") for daemons that start many short-lived Python children.
+
+HTCondor's schedd starts one ``condor_shadow`` per running job and the startd one
+``condor_starter`` per activation (src/condor_schedd.V6/schedd.cpp StartJob ->
+Create_Process; src/condor_startd.V6/starter.cpp Starter::spawn).  Those are C++ programs
+that start in milliseconds; pyhtc's are Python programs that spend 0.15-0.4 s importing
+themselves.  A zygote pays that once: it is a small child of the daemon, started with the
+daemon's first request, that has already imported the program's module and forks a fresh
+child per request.  The fork happens in the zygote, a single-threaded process, never in
+the multi-threaded daemon.
+
+Protocol (JSON, one object a line, over a ``socketpair`` the zygote inherits as fd
+``argv[1]``):
+
+- daemon -> zygote: ``{"id": n, "module": "pkg.mod", "argv": [...], "env": {...},
+  "cwd": path or null, "new_session": bool, "devnull_stdin": bool}``;
+- zygote -> daemon: ``{"id": n, "pid": pid}`` right after the fork (or ``{"id": n,
+  "error": text}``), then, when that child exits, ``{"pid": pid, "status": s}`` with the
+  raw ``waitpid`` status.  Replies are in order, so a child's exit always follows its pid.
+
+The child resets the zygote's signal dispositions, takes ``env`` as its whole environment,
+changes to ``cwd``, starts a new session when asked (so that it survives its daemon and
+the zygote: a shadow finishes its job after a schedd crash) and calls the module's
+``main(argv)``; its return value is the exit code (``os._exit``).  With
+``PYHTC_ZYGOTE_PROFILE=<dir>`` in the child's environment, each child writes a cProfile of its
+``main`` to ``<dir>/<module>.<pid>.prof``.
+
+:class:`Zygote` is the daemon's side: :meth:`Zygote.create_process` returns the child's
+pid at once and runs the DaemonCore reaper with the exit status later, exactly as
+:meth:`pyhtc.daemoncore.core.DaemonCore.create_process` does (``send_signal`` works too).
+When the zygote dies, its children keep running; the daemon then watches each through a
+pidfd and reports an unknown status (-1) when it exits, and the next request starts a new
+zygote.  When no zygote can be started the daemon falls back to ``create_process``.
+"""
+from __future__ import annotations
+
+import errno
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+from typing import Optional
+
+__all__ = ["Zygote", "serve"]
+
+
+class _Conn:
+    """Line-framed JSON over a stream socket (blocking reads, buffered)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, obj: dict) -> None:
+        self.sock.sendall(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+
+    def read_available(self) -> Optional[list]:
+        """Read once (the socket must be readable); the complete messages, or None at EOF."""
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return []
+        except ConnectionError:
+            data = b""
+        if not data:
+            return None
+        self.buf += data
+        out = []
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            out.append(json.loads(line))
+        return out
+
+
+# -- the zygote process -----------------------------------------------------------------
+def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
+    """In the forked child: become the requested program; never returns."""
+    code = 1
+    try:
+        sock.close()
+        for fd in wake_fds:
+            os.close(fd)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGQUIT, signal.SIGINT, signal.SIGHUP,
+                    signal.SIGTSTP, signal.SIGCONT, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        if req.get("new_session"):
+            os.setsid()
+        if req.get("devnull_stdin"):
+            fd = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(req.get("env") or {})
+        if req.get("cwd"):
+            os.chdir(req["cwd"])
+        mod = importlib.import_module(req["module"])
+        argv = list(req.get("argv") or [])
+        _set_cmdline([sys.executable, "-m", req["module"]] + argv)
+        sys.argv = [getattr(mod, "__file__", req["module"])] + argv
+        prof_dir = os.environ.get("PYHTC_ZYGOTE_PROFILE")
+        if prof_dir:  # a cProfile of each child: <dir>/<module>.<pid>.prof
+            import cProfile
+            prof = cProfile.Profile()
+            try:
+                rc = prof.runcall(mod.main, argv)
+            finally:
+                prof.dump_stats(os.path.join(prof_dir, f"{req['module']}.{os.getpid()}.prof"))
+        else:
+            rc = mod.main(argv)
+        code = rc if isinstance(rc, int) else 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        os._exit(code & 0xFF)
+
+
+#: room left in the zygote's own command line for its children's (see :func:`_set_cmdline`)
+CMDLINE_ROOM = 4096
+_PR_SET_MM, _PR_SET_MM_ARG_END = 35, 9
+
+
+def _set_cmdline(args: list[str]) -> None:
+    """Make /proc/self/cmdline (what ``ps`` and psutil show) read ``args``, as if the child
+    had been started as ``python -m module argv...``: the NUL-separated words are written
+    over the zygote's argument area (started with :data:`CMDLINE_ROOM` bytes of padding),
+    whose end is then moved back (prctl PR_SET_MM_ARG_END, when permitted) or filled with
+    NULs.  Best effort: any failure leaves the command line as it was."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(b")") + 2:].split()
+        start, end = int(fields[45]), int(fields[46])   # proc(5): arg_start, arg_end
+        data = b"\0".join(a.encode(errors="replace") for a in args) + b"\0"
+        room = end - start
+        if room <= 1:
+            return
+        if len(data) > room:
+            data = data[:room - 1] + b"\0"
+        with open("/proc/self/mem", "r+b", buffering=0) as mem:
+            mem.seek(start)
+            mem.write(data + b"\0" * (room - len(data)))
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_MM, _PR_SET_MM_ARG_END, ctypes.c_ulong(start + len(data)),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0))
+        except (OSError, AttributeError):
+            pass
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def serve(fd: int, preload: list[str]) -> int:
+    """The zygote's main loop on the inherited socket ``fd``: import ``preload``, then fork
+    one child per request and report pids and exit statuses until the daemon closes the
+    socket.  Returns 0."""
+    for name in preload:
+        if name.strip():   # the padding argument is blank
+            mod = importlib.import_module(name.strip())
+            # what the program imports lazily (at first use) is imported here too
+            for extra in getattr(mod, "FORK_SERVER_PRELOAD", ()):
+                try:
+                    importlib.import_module(extra)
+                except ImportError:
+                    pass
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(True)
+    conn = _Conn(sock)
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda s, f: None)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # the daemon ends us by closing the socket
+    children: set[int] = set()
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            conn.send({"pid": pid, "status": status})
+
+    while True:
+        try:
+            ready, _, _ = select.select([sock, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+        reap()
+        if sock in ready:
+            msgs = conn.read_available()
+            if msgs is None:
+                return 0  # the daemon is gone; our children live on in their sessions
+            for req in msgs:
+                try:
+                    pid = os.fork()
+                except OSError as exc:
+                    conn.send({"id": req.get("id"), "error": f"fork: {exc}"})
+                    continue
+                if pid == 0:
+                    _child(req, sock, (wake_r, wake_w))
+                children.add(pid)
+                conn.send({"id": req.get("id"), "pid": pid})
+        reap()
+
+
+# -- the daemon's side ------------------------------------------------------------------
+class Zygote:
+    """A fork server for the DaemonCore ``dc`` that preloads the modules ``preload``
+    (names, e.g. ``["pyhtc.daemons.shadow.main"]``); ``name`` is used in log lines.
+
+    :meth:`create_process` starts ``module.main(argv)`` in a fresh child and returns its pid;
+    the reaper registered with ``dc.register_reaper`` then gets ``(pid, status)``.  Raises
+    OSError when the zygote cannot be started or cannot fork (callers fall back to
+    ``dc.create_process``).  Must be called on the DaemonCore loop's thread.
+    """
+
+    def __init__(self, dc, preload: list[str], name: str = "zygote",
+                 python: Optional[str] = None):
+        self.dc, self.preload, self.name = dc, list(preload), name
+        self.python = python or sys.executable
+        self.pid: Optional[int] = None
+        self.sock: Optional[socket.socket] = None
+        self.conn: Optional[_Conn] = None
+        self._ids = 0
+        self._pending_exits: list[dict] = []
+        self._outstanding: set[int] = set()    # children whose exit we still expect
+        self._pidfds: dict[int, int] = {}
+        self._reaper = dc.register_reaper(f"{name} zygote", self._exited)
+        dc.add_shutdown_hook(self.stop)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> int:
+        """Start the zygote process (it imports ``preload`` in the background); returns its
+        pid.  Raises OSError."""
+        if self.pid is not None:
+            return self.pid
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            code = "import sys; from pyhtc.daemoncore.zygote import serve; " \
+                   "sys.exit(serve(int(sys.argv[1]), sys.argv[2:]))"
+            env = dict(os.environ)
+            pad = " " * CMDLINE_ROOM  # room for the children's command lines
+            pid = self.dc.create_process([self.python, "-c", code, str(theirs.fileno())]
+                                         + self.preload + [pad],
+                                         self._reaper,
+                                         env=env, pass_fds=(theirs.fileno(),),
+                                         stdin=None, stdout=None, stderr=None)
+        finally:
+            theirs.close()
+        self.pid, self.sock, self.conn = pid, ours, _Conn(ours)
+        ours.setblocking(False)
+        self.dc.loop.add_reader(ours.fileno(), self._readable)
+        self.dc.log.dprintf(_always(), f"Started the {self.name} fork server, pid {pid}")
+        return pid
+
+    def stop(self) -> None:
+        """Close the zygote's socket (it exits; children it forked keep running)."""
+        if self.sock is not None:
+            try:
+                self.dc.loop.remove_reader(self.sock.fileno())
+            except Exception:
+                pass
+            self.sock.close()
+        self.sock = self.conn = None
+        self.pid = None
+
+    def _exited(self, pid: int, status: int) -> None:
+        if pid != self.pid:
+            return
+        self.dc.log.dprintf(_always(), f"The {self.name} fork server (pid {pid}) exited "
+                                       f"with status {status}")
+        self._lost()
+
+    def _lost(self) -> None:
+        """The zygote is gone: watch its surviving children through pidfds."""
+        if self.sock is not None:
+            self._drain_nonblocking()
+        self.stop()
+        for pid in list(self._outstanding):
+            self._watch_orphan(pid)
+
+    def _watch_orphan(self, pid: int) -> None:
+        try:
+            pfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._deliver({"pid": pid, "status": -1})
+            return
+        self._pidfds[pid] = pfd
+
+        def gone():
+            self.dc.loop.remove_reader(pfd)
+            os.close(pfd)
+            self._pidfds.pop(pid, None)
+            self._deliver({"pid": pid, "status": -1})
+        self.dc.loop.add_reader(pfd, gone)
+
+    # -- messages ----------------------------------------------------------------------
+    def _drain_nonblocking(self) -> None:
+        while self.conn is not None:
+            msgs = self.conn.read_available()
+            if not msgs:
+                return
+            for m in msgs:
+                self._deliver(m)
+
+    def _readable(self) -> None:
+        if self.conn is None:
+            return
+        msgs = self.conn.read_available()
+        if msgs is None:
+            self.dc.log.dprintf(_always(), f"The {self.name} fork server closed its socket")
+            self._lost()
+            return
+        for m in msgs:
+            self._deliver(m)
+
+    def _deliver(self, msg: dict) -> None:
+        pid = msg.get("pid")
+        if "status" not in msg or pid not in self._outstanding:
+            return
+        self._outstanding.discard(pid)
+        self.dc.deliver_exit(pid, int(msg["status"]))
+
+    # -- requests ----------------------------------------------------------------------
+    def create_process(self, module: str, argv: list[str], reaper_id: Optional[int], *,
+                       env: Optional[dict] = None, cwd: Optional[str] = None,
+                       new_session: bool = False, devnull_stdin: bool = False,
+                       timeout: float = 30.0) -> int:
+        """Fork ``module.main(argv)`` in the zygote (see the class doc); returns the pid.
+        Raises OSError (zygote not startable, dead, or fork failed) or TimeoutError."""
+        if self.sock is None:
+            self.start()
+        self._ids += 1
+        rid = self._ids
+        req = {"id": rid, "module": module, "argv": list(argv),
+               "env": dict(os.environ if env is None else env), "cwd": cwd,
+               "new_session": bool(new_session), "devnull_stdin": bool(devnull_stdin)}
+        try:
+            self.sock.setblocking(True)
+            self.sock.settimeout(timeout)
+            self.conn.send(req)
+            reply = None
+            while reply is None:
+                msgs = self.conn.read_available()
+                if msgs is None:
+                    raise OSError(errno.EPIPE, f"the {self.name} fork server exited")
+                for m in msgs:
+                    if m.get("id") == rid and reply is None:
+                        reply = m
+                    else:
+                        self._pending_exits.append(m)
+        except (OSError, socket.timeout) as exc:
+            self._lost()
+            raise OSError(errno.EPIPE, f"the {self.name} fork server failed: {exc}") from None
+        finally:
+            if self.sock is not None:
+                self.sock.setblocking(False)
+        if "error" in reply:
+            raise OSError(errno.EAGAIN, reply["error"])
+        pid = int(reply["pid"])
+        self._outstanding.add(pid)
+        self.dc.register_child(pid, [f"{module}(zygote {self.pid})"] + list(argv), reaper_id)
+        if self._pending_exits:
+            pend, self._pending_exits = self._pending_exits, []
+            self.dc.loop.call_soon(lambda: [self._deliver(m) for m in pend])
+        # data may have arrived while we read synchronously: the reader will not fire for it
+        self.dc.loop.call_soon(self._readable_if_buffered)
+        return pid
+
+    def _readable_if_buffered(self) -> None:
+        if self.conn is not None and b"\n" in self.conn.buf:
+            line, self.conn.buf = self.conn.buf.split(b"\n", 1)
+            self._deliver(json.loads(line))
+            self._readable_if_buffered()
+
+
+def _always():
+    from .log import Category
+    return Category.ALWAYS
+
+
+if __name__ == "__main__":
+    sys.exit(serve(int(sys.argv[1]), sys.argv[2:]))
