@@ -479,10 +479,6 @@ def test_two_queue_statements_cat_their_inputs(runs):
     assert {p: ad["Args"] for p, ad in res["jobs"].items()} == {0: "example1.in", 1: "example2.in"}
 
 
-@pytest.mark.xfail(strict=True, reason="the starter opens Out/Err (logs2/out.C) under the sandbox "
-                   "with their directory part; HTCondor uses their base names when files are "
-                   "transferred (jic_shadow.cpp getJobStdFile) -- pyhtc.daemons.starter.main "
-                   "Starter._open: the job is held 'Failed to execute: No such file or directory'")
 def test_file_transfer_with_initialdir(runs):
     res = completed(runs, "htcdocs__file-transfer-L390")
     files, c = res["dir"] / "files", res["cluster"]

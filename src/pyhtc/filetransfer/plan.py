@@ -275,7 +275,7 @@ def _std_names(ad) -> list[str]:
     for attr, flag in (("Out", "TransferOut"), ("Err", "TransferErr")):
         value = job_attr(ad, attr)
         if value and str(value) != NULL_FILE and job_bool(ad, flag, True) \
-                and not job_bool(ad, "Stream" + ("Output" if attr == "Out" else "Error"), False):
+                and not job_bool(ad, "Stream" + attr, False):  # StreamOut / StreamErr
             names.append(os.path.basename(str(value)))
     return names
 

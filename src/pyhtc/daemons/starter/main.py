@@ -200,8 +200,13 @@ class Starter:
         name = self.job.get(attr)
         if not isinstance(name, str) or not name:
             name = os.devnull
+        stream = _truthy(self.job.get("Stream" + attr))  # StreamIn / StreamOut / StreamErr
+        if cwd == self.sandbox and not stream and name != os.devnull:
+            # files are transferred: the job sees In/Out/Err by their base names in the
+            # sandbox (jic_shadow.cpp getJobStdFile); the transfer brings them home
+            name = os.path.basename(name)
         path = name if os.path.isabs(name) else os.path.join(cwd, name)
-        append = attr != "In" and _truthy(self.job.get("StreamOut" if attr == "Out" else "StreamErr"))
+        append = attr != "In" and stream
         user = getattr(self, "user", None)
         if user is None:
             return open(path, "rb" if mode == "r" else ("ab" if append else "wb"))
