@@ -16,6 +16,8 @@ Token rules follow src/classad/lexer.cpp as the full lexer (lexer.py) applies th
   ``012``) is not accepted here (the full lexer reports it);
 * ``//`` and ``/*`` are not accepted here (no line comments; comments take the full path);
 * ``a.b.c`` (names joined by dots, no blanks) is one token, the attribute reference chain;
+* ``(a op b)`` — two plain operands and one binary operator in parentheses — is one
+  compound token (fewer regex matches and parser steps for Requirements-style texts);
 * any other text no token matches makes the whole text go to the full parser.
 """
 from __future__ import annotations
@@ -28,22 +30,41 @@ from .nodes import (AttrRef, Binary, Call, Elvis, ListExpr, Literal, Logical, Pa
 from .timefmt import parse_abstime, parse_reltime
 from .values import ERROR, UNDEFINED
 
-__all__ = ["fast_parse", "simple_node"]
+__all__ = ["fast_parse", "simple_node", "CONST_NODES"]
 
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -_INT64_MAX - 1
 
 _NUM = (r"(?:[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
         r"|[0-9]+[eE][+-]?[0-9]+|0|[1-9][0-9]*)(?![\w.])")
+# A parenthesized comparison of two plain operands, ``(TARGET.Disk >= RequestDisk)``, the
+# commonest piece of a Requirements expression, is cut as one compound token (its three
+# parts are read back by _PAREN); operands: a name or name chain, a decimal integer, a
+# string without escapes.
+_LEAF_RE = (r'(?:[A-Za-z_][A-Za-z0-9_]*+(?:\.[A-Za-z_][A-Za-z0-9_]*+)*+'
+            r'|(?:0|[1-9][0-9]*+)(?![\w.])|"[^"\\]*+")')
+_OP_RE = r'(?:==|!=|=\?=|=!=|<=|>=|<<|>>>|>>|&&|\|\||[<>+*%|^&/-]|(?i:isnt|is)(?!\w))'
+_PAREN_RE = (r'\([ \t\n\r\f\v]*+%s[ \t\n\r\f\v]*+(?!/[/*])%s[ \t\n\r\f\v]*+%s[ \t\n\r\f\v]*+\)'
+             % (_LEAF_RE, _OP_RE, _LEAF_RE))
+_PAREN = re.compile(r'\([ \t\n\r\f\v]*+(%s)[ \t\n\r\f\v]*+(%s)[ \t\n\r\f\v]*+(%s)'
+                    % (_LEAF_RE, _OP_RE, _LEAF_RE), re.A)
+
 # One group around the token: ``split`` gives [gap, token, gap, token, ..., gap]; a gap that
 # is not empty is text no token matches (an error, or a form left to the full parser).
-_TOKEN = re.compile(r"""[ \t\n\r\f\v]*(
-   [A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*
-  |"[^"\\]*(?:\\.[^"\\]*)*"
+# Alternatives are ordered so the commonest tokens fail the fewest branches: single-character
+# operators that never start a longer token, then operators of one to three characters
+# (``>`` ``>=`` ``>>`` ``>>>``, ``=`` ``==`` ``=?=`` ``=!=``, ...; the lookbehinds pick which
+# second character may follow the first).
+_TOKEN = re.compile(r"""[ \t\n\r\f\v]*+(
+   %s
+  |[A-Za-z_][A-Za-z0-9_]*+(?:\.[A-Za-z_][A-Za-z0-9_]*+)*+
+  |[()\[\]{},;+*%%^~]
+  |[<>=!&|?:](?:(?<=>)>>?|(?<=[<>=!])=|(?<=<)<|(?<==)[?!]=|(?<=&)&|(?<=\|)\||(?<=\?):)?
+  |"[^"\\]*+(?:\\.[^"\\]*+)*+"
   |-?%s
-  |'[^'\\]*(?:\\.[^'\\]*)*'
-  |>>>|=\?=|=!=|\?:|<<|>>|<=|>=|==|!=|&&|\|\||[-+*%%!~&|^<>=()\[\]{},;.?:]
-  |/(?![/*]))""" % _NUM, re.X | re.S | re.A)
+  |'[^'\\]*+(?:\\.[^'\\]*+)*+'
+  |[-.]
+  |/(?![/*]))""" % (_PAREN_RE, _NUM), re.X | re.S | re.A)
 _BLANKS = " \t\n\r\f\v"
 
 # binding powers of infix operators (parser.py _BP)
@@ -65,6 +86,18 @@ _BINARY_OPS = frozenset(op for op, bp in _BP.items() if bp > 1 and op not in _SP
 _UNARY_BP = 12
 _KW_VALUES = {"true": True, "false": False, "undefined": UNDEFINED, "error": ERROR}
 _RESERVED = {"true", "false", "undefined", "error", "is", "isnt"}
+
+
+def _case_variants(word: str) -> list:
+    out = [""]
+    for ch in word:
+        out = [p + c for p in out for c in {ch.lower(), ch.upper()}]
+    return out
+
+
+# every spelling of a reserved word (they are case-insensitive) -> its lower-case form: one
+# dict lookup of a name token instead of lower() and a set test
+_RESERVED_ANY = {v: w for w in _RESERVED for v in _case_variants(w)}
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NUM_START = frozenset("0123456789.")
 _UNARY = frozenset(("-", "+", "!", "~"))
@@ -73,6 +106,11 @@ _UNARY = frozenset(("-", "+", "!", "~"))
 _REAL = re.compile(r"-?(?:[0-9]+\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 # The keyword literals are immutable, so one node of each serves every parse.
 _KW_NODES = {k: Literal(v) for k, v in _KW_VALUES.items()}
+# Exact texts of the commonest constant attribute values -> their (immutable, shared) nodes:
+# a fixed table, like the keyword nodes above, not a cache of texts seen.
+CONST_NODES = dict(_KW_NODES)
+CONST_NODES.update({str(i): Literal(i) for i in range(10)})
+CONST_NODES.update({"0.0": Literal(0.0), "1.0": Literal(1.0), '""': Literal("")})
 
 
 def simple_node(text: str):
@@ -150,8 +188,8 @@ def _leaf(t: str):
     if c in _NAME_START:
         if "." in t:
             return _chain(t)
-        low = t.lower()
-        if low in _RESERVED:
+        low = _RESERVED_ANY.get(t)
+        if low is not None:
             return _KW_NODES.get(low)
         return AttrRef(t)
     if c == '"':
@@ -252,6 +290,8 @@ def _expr(toks: list, min_bp: int, left=None):
 
 def _prefix(toks: list):
     t = toks.pop()
+    if t[:1] == "(" and len(t) > 1:
+        return Paren(_compound(toks, t))
     if t == "(":
         # shortcut for the common "(a op b)": two plain operands and one binary operator
         op = toks[-2]
@@ -272,13 +312,16 @@ def _prefix(toks: list):
     if c in _NAME_START:
         if "." in t:
             return _chain(t)
-        low = t.lower()
-        if low in _RESERVED:
+        low = _RESERVED_ANY.get(t)
+        if low is not None:
             if low in _KW_NODES:
                 return _KW_NODES[low]
             raise _Reject
-        if toks[-1] == "(":
+        nt = toks[-1]
+        if nt[:1] == "(":
             toks.pop()
+            if len(nt) > 1:  # f(a op b): a compound token is the whole argument list
+                return Call(t, (_compound(toks, nt),))
             return _call(toks, t)
         return AttrRef(t)
     if c in _NUM_START and t != ".":
@@ -323,12 +366,27 @@ def _prefix(toks: list):
     raise _Reject
 
 
+def _compound(toks: list, t: str):
+    """The ``a op b`` node of a compound ``(a op b)`` token (popped already); an operand
+    that is no plain leaf (the reserved words ``is``, ``isnt``) makes the fast path decline."""
+    a, op, b = _PAREN.match(t).groups()
+    left = _leaf(a)
+    right = _leaf(b)
+    if left is None or right is None:
+        raise _Reject
+    if op == "&&" or op == "||":
+        return Logical(op, left, right)
+    if op[0] in "iI":
+        op = op.lower()  # the keyword operators is / isnt, in any case
+    return Binary(op, left, right)
+
+
 def _chain(t: str):
     """A ``a.b.c`` token: the attribute reference chain (names after a dot may be keywords,
     the first may be a keyword literal, as the full parser reads them)."""
     first, _, rest = t.partition(".")
-    low = first.lower()
-    if low in _RESERVED:
+    low = _RESERVED_ANY.get(first)
+    if low is not None:
         if low not in _KW_NODES:
             raise _Reject
         node = _KW_NODES[low]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from .errors import ClassAdParseError
-from .fastparse import fast_parse, simple_node
+from .fastparse import CONST_NODES, fast_parse, simple_node
 from .lexer import tokenize
 from .nodes import (AttrRef, Binary, Call, Elvis, ListExpr, Literal, Logical, Paren,
                     RecordExpr, RelTimeLiteral, Subscript, Ternary, Unary)
@@ -341,10 +341,12 @@ _ATTR_ALL = re.compile(r"""(\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)
                        % _VAL_RE, re.A | re.S)
 
 
-# The same definitions for re.split: [gap, name, qname, value, sep, gap, ...]; sep is ";"
-# when at least one ';' follows the value.
-_ATTR_SPLIT = re.compile(r"""[ \t\n\r\f\v]*+(?:([A-Za-z_]\w*+)|'([^'\\]+)')[ \t\n\r\f\v]*+=(?!=)"""
-                         r"""[ \t\n\r\f\v]*+(%s)(;?)[; \t\n\r\f\v]*+""" % _VAL_RE, re.A | re.S)
+# The same definitions for re.split: [gap, name, value, gap, name, value, ..., rest]; a name
+# is a plain name or a 'quoted' one (quotes kept); each value is followed by ';' (one or
+# more) or by the closing ']', else the text there is left in a gap (the callers decline).
+_ATTR_SPLIT = re.compile(r"""[ \t\n\r\f\v]*+([A-Za-z_]\w*+|'[^'\\]+')[ \t\n\r\f\v]*+=(?!=)"""
+                         r"""[ \t\n\r\f\v]*+(%s)(?:;[; \t\n\r\f\v]*+|(?=\]))""" % _VAL_RE,
+                         re.A | re.S)
 
 
 def _split_single(text: str, pos: int):
@@ -360,23 +362,18 @@ def _split_single(text: str, pos: int):
     last = parts[-1]
     if last[:1] != "]":
         return None
-    gaps = parts[:-1:5]
-    if any(gaps):
+    if any(parts[:-1:3]):
         return None  # text between definitions that is not a definition
-    seps = parts[4::5]
-    if "" in seps and seps.index("") != len(seps) - 1:
-        return None  # two definitions without ';' between them
-    names = parts[1::5]
-    if None in names:  # some 'quoted' names (which may be reserved words)
-        if not _RESERVED_NAMES.isdisjoint(n.lower() for n in names if n is not None):
+    names = parts[1::3]
+    lows = list(map(str.lower, names))
+    if "'" in "".join(names):  # some 'quoted' names (which may be reserved words)
+        if not _RESERVED_NAMES.isdisjoint(low for low in lows if low[0] != "'"):
             return None
-        names = [n if n is not None else q for n, q in zip(names, parts[2::5])]
+        names = [n[1:-1] if n[0] == "'" else n for n in names]
         lows = list(map(str.lower, names))
-    else:
-        lows = list(map(str.lower, names))
-        if not _RESERVED_NAMES.isdisjoint(lows):
-            return None  # a reserved word as a name (the full parser reports it)
-    values = list(map(str.strip, parts[3::5]))
+    elif not _RESERVED_NAMES.isdisjoint(lows):
+        return None  # a reserved word as a name (the full parser reports it)
+    values = list(map(str.strip, parts[2::3]))
     # each distinct new value text parsed once, then every node looked up in C
     intern = _INTERN
     missing = set(values).difference(intern)
@@ -384,13 +381,19 @@ def _split_single(text: str, pos: int):
         if len(intern) + len(missing) >= _INTERN_MAX:
             intern.clear()
             missing = set(values)
+        const = CONST_NODES
         for value in missing:
-            # (inline: the commonest values, a plain string or a decimal integer)
-            if value[:1] == '"' and value.find('"', 1) == len(value) - 1 \
-                    and "\\" not in value:
-                intern[value] = Literal(value[1:-1])
+            # (inline: the commonest values, a constant, a plain string or a decimal integer)
+            node = const.get(value)
+            if node is not None:
+                intern[value] = node
                 continue
-            if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+            c = value[:1]
+            if c == '"':
+                if value.find('"', 1) == len(value) - 1 and "\\" not in value:
+                    intern[value] = Literal(value[1:-1])
+                    continue
+            elif c != "0" and value.isdigit() and value.isascii():
                 v = int(value)
                 intern[value] = Literal(0 if v > _INT64_MAX else v)
                 continue
