@@ -201,9 +201,10 @@ class Starter:
         if not isinstance(name, str) or not name:
             name = os.devnull
         stream = _truthy(self.job.get("Stream" + attr))  # StreamIn / StreamOut / StreamErr
-        if cwd == self.sandbox and not stream and name != os.devnull:
+        if not stream and name != os.devnull and self.transfers():
             # files are transferred: the job sees In/Out/Err by their base names in the
-            # sandbox (jic_shadow.cpp getJobStdFile); the transfer brings them home
+            # sandbox (jic_shadow.cpp getJobStdFile, wants_file_transfer); the transfer
+            # brings them home
             name = os.path.basename(name)
         path = name if os.path.isabs(name) else os.path.join(cwd, name)
         append = attr != "In" and stream
