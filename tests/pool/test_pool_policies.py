@@ -167,11 +167,6 @@ queue
                 psutil.Process(pid).kill()
 
 
-@pytest.mark.xfail(strict=True, reason="pyhtc's schedd writes JOB_ABORTED when condor_rm acts "
-                   "(schedd/jobactions.py) and the shadow then logs JOB_EVICTED; HTCondor's shadow "
-                   "logs JOB_EVICTED for the killed job (baseshadow.cpp evictJob, exit reason "
-                   "JOB_KILLED) and the schedd writes JOB_ABORTED once the shadow has exited "
-                   "(schedd.cpp, mode REMOVED -> WriteAbortToUserLog), so the abort comes last")
 def test_removed_running_job_log_ends_evicted_then_aborted(pool):
     evs = pool.get("removed_events")
     if evs is None:

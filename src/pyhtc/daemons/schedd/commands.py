@@ -325,8 +325,9 @@ async def act_on_jobs(schedd, stream) -> None:
             if st == J.REMOVED:
                 code = AR_ALREADY_DONE
             else:
-                events.append(J.remove_job(tx, c, p, reason, now))
-                if st not in (J.RUNNING, J.TRANSFERRING_OUTPUT, J.SUSPENDED):
+                running = st in (J.RUNNING, J.TRANSFERRING_OUTPUT, J.SUSPENDED)
+                events.append(J.remove_job(tx, c, p, reason, now, log=not running))
+                if not running:
                     tx.retire(c, p, now)
         elif action == JobAction.REMOVE_X:
             on_release = ad.get("JobStatusOnRelease")

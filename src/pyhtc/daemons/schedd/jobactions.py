@@ -23,7 +23,7 @@ from typing import Optional
 from pyhtc.userlog import JobEventType, make_event
 
 __all__ = ["IDLE", "RUNNING", "REMOVED", "COMPLETED", "HELD", "TRANSFERRING_OUTPUT",
-           "SUSPENDED", "HOLD_CODE_NAMES", "count_hold", "hold_job", "release_job", "remove_job",
+           "SUSPENDED", "HOLD_CODE_NAMES", "count_hold", "hold_job", "release_job", "remove_job", "abort_event",
            "user_log_path", "quote", "unquote"]
 
 # JobStatus values (FEATURES.md b; condor_includes/proc.h)
@@ -166,9 +166,13 @@ def release_job(tx, c: int, p: int, reason: Optional[str], now: int):
     return _event(tx, c, p, JobEventType.JOB_RELEASED, now, **fields)
 
 
-def remove_job(tx, c: int, p: int, reason: Optional[str], now: int):
+def remove_job(tx, c: int, p: int, reason: Optional[str], now: int, log: bool = True):
     """Mark ``c.p`` removed (abortJobRaw + fixReasonAttrs); returns the JOB_ABORTED event
-    or None.  Moving the job to history is the caller's business (after commit)."""
+    or None.  Moving the job to history is the caller's business (after commit).
+
+    ``log=False`` for a job that is running: its shadow first logs the eviction, and the
+    schedd writes JOB_ABORTED once that shadow has exited (schedd.cpp: a REMOVED job's
+    abort event is written when its shadow is reaped) -- see :func:`abort_event`."""
     _set_status(tx, c, p, REMOVED, now)
     if reason:
         tx.set_attribute(c, p, "RemoveReason", quote(reason))
@@ -177,5 +181,12 @@ def remove_job(tx, c: int, p: int, reason: Optional[str], now: int):
     _move(tx, c, p, "HoldReasonSubCode", "LastHoldReasonSubCode")
     if tx.get_attribute(c, p, "JobStatusOnRelease") is not None:
         tx.delete_attribute(c, p, "JobStatusOnRelease")
+    return abort_event(tx, c, p, now) if log else None
+
+
+def abort_event(tx, c: int, p: int, now: int):
+    """The JOB_ABORTED event of removed job ``c.p`` (its RemoveReason as the reason), or
+    None when the job has no user log."""
+    reason = unquote(tx.get_attribute(c, p, "RemoveReason"))
     fields = {"Reason": reason} if reason else {}
     return _event(tx, c, p, JobEventType.JOB_ABORTED, now, **fields)

@@ -138,9 +138,9 @@ class PeriodicPolicy:
             elif action == RELEASE:
                 events.append(J.release_job(tx, c, p, reason, now))
             else:
-                st = ad.get("JobStatus")
-                events.append(J.remove_job(tx, c, p, reason, now))
-                if st not in (J.RUNNING, J.TRANSFERRING_OUTPUT, J.SUSPENDED):
+                running = ad.get("JobStatus") in (J.RUNNING, J.TRANSFERRING_OUTPUT, J.SUSPENDED)
+                events.append(J.remove_job(tx, c, p, reason, now, log=not running))
+                if not running:
                     tx.retire(c, p, now)
         if not fired:
             tx.abort()

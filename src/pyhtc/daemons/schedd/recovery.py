@@ -252,6 +252,9 @@ def recover_running_jobs(runner) -> None:
     records, seq, files = _read_records(runner.dir, log)
     runner._seq = max(runner._seq, seq)
     running = {(c, p) for c, p in q.jobs() if job_status(q, c, p) == J.RUNNING}
+    # removed while they ran (RemoteHost still set): they leave the queue once no shadow runs them
+    removed = {(c, p) for c, p in q.jobs()
+               if job_status(q, c, p) == J.REMOVED and q.lookup(c, p, "RemoteHost") is not None}
     keep: set[str] = set()
     dead = []
     for data in sorted(records, key=lambda d: d["job"]):
@@ -279,6 +282,7 @@ def recover_running_jobs(runner) -> None:
             _watch(runner, pid)
             keep.add(base)
             running.discard(job)
+            removed.discard(job)
             log(f"Adopted shadow pid {pid} of job {job[0]}.{job[1]} on {rec.name} "
                 f"(left by schedd pid {data.get('schedd_pid')})")
         elif alive:
@@ -287,10 +291,11 @@ def recover_running_jobs(runner) -> None:
                 os.kill(pid, 3)
             except OSError:
                 pass
-        elif taken and pid and job in running:
+        elif taken and pid and (job in running or job in removed):
             dead.append(data)
             keep.add(base)
             running.discard(job)
+            removed.discard(job)
         elif not taken and data.get("claim"):
             # no shadow ran the job on this claim: give the claim back to the startd
             data["pid"] = None
@@ -309,6 +314,17 @@ def recover_running_jobs(runner) -> None:
             J._set_status(tx, c, p, J.IDLE, now)
         tx.commit()
         log(f"Marked {len(running)} running job(s) without a shadow idle at startup")
+    if removed:
+        tx = q.begin()
+        now = int(time.time())
+        events = []
+        for c, p in sorted(removed):
+            tx.delete_attribute(c, p, "RemoteHost")
+            events.append(J.abort_event(tx, c, p, now))
+            tx.retire(c, p, now)
+        tx.commit()
+        s.write_events(events)
+        log(f"Retired {len(removed)} removed job(s) whose shadow is gone at startup")
     for data in dead:
         # the shadow exited while no schedd ran: its report decides, as if we had reaped it
         rec = _claim_rec(runner, data)

@@ -399,7 +399,10 @@ class JobRunner:
         events = []
         retire = False
         if status == J.REMOVED:
-            retire = True  # removed while it ran: it leaves the queue now its shadow is gone
+            # removed while it ran: it leaves the queue now its shadow is gone, and only now
+            # is the abort logged, after the shadow's eviction event (schedd.cpp)
+            events.append(J.abort_event(tx, c, p, now))
+            retire = True
         elif status != J.RUNNING:
             pass  # held by a user or policy while it ran: that state stands
         elif code == X.JOB_EXITED:
