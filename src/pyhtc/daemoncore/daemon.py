@@ -94,17 +94,8 @@ def parse_condor_inherit(value: Optional[str]) -> tuple[Optional[int], Optional[
 
 def _pid_alive(pid: int) -> bool:
     """Whether process ``pid`` exists and is not a zombie (DaemonCore::Is_Pid_Alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
+    from pyhtc.procd.procinfo import pid_alive
+    return pid_alive(pid)
 
 
 def parse_daemon_args(argv: list[str], prog: str) -> DaemonArgs:

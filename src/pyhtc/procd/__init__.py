@@ -19,6 +19,7 @@ _EXPORTS = {
     "ProcFamilyClient": "client", "ProcDError": "client",
     "Command": "protocol", "ProcFamilyError": "protocol", "ProcFamilyUsage": "protocol",
     "ProcFamilyDump": "protocol", "ProcFamilyProcessDump": "protocol",
+    "pid_alive": "procinfo",
 }
 
 __all__ = list(_EXPORTS)

@@ -141,3 +141,16 @@ def pid_alive(pid: int, birthday: float | None = None) -> bool:
     if pi is None or pi.zombie:
         return False
     return birthday is None or abs(pi.birthday - birthday) < 0.02
+
+
+def pid_alive(pid) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (DaemonCore::Is_Pid_Alive); a
+    process we may not inspect counts as alive.  ``pid`` None, 0 or negative: False."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True

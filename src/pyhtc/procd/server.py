@@ -18,6 +18,7 @@ import threading
 import time
 
 from .monitor import ProcFamilyMonitor, WatcherDied
+from .procinfo import pid_alive
 from .protocol import (Command, ProcFamilyError as E, ProtocolError, parse_request,
                        recv_frame, reply, send_frame)
 
@@ -165,7 +166,7 @@ class ProcFamilyServer:
                         log.error("%s", e)
                         self._status = 1
                         break
-                elif self.monitor.except_if_root_dies and not _alive(self.monitor.root.root_pid):
+                elif self.monitor.except_if_root_dies and not pid_alive(self.monitor.root.root_pid):
                     # the watcher check is cheap; do not wait a whole interval
                     try:
                         self.monitor.snapshot()
@@ -188,18 +189,3 @@ class ProcFamilyServer:
             except OSError:
                 pass
             self.monitor.shutdown()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie parent still "exists"; look at its state
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

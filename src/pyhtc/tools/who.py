@@ -124,14 +124,8 @@ def scan_log_dir(log_dir: Path) -> dict[str, LogInfo]:
 
 
 def _pid_alive(pid: Optional[int]) -> bool:
-    if not pid:
-        return False
-    try:
-        import psutil
-        p = psutil.Process(pid)
-        return p.status() != psutil.STATUS_ZOMBIE
-    except Exception:
-        return False
+    from pyhtc.procd.procinfo import pid_alive
+    return pid_alive(pid)
 
 
 def find_master(config, log_dir: Optional[Path] = None) -> Optional[LogInfo]:

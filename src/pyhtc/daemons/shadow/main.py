@@ -169,16 +169,12 @@ class StarterLost(Exception):
 
 
 def _alive(pid) -> bool:
-    """Whether process ``pid`` exists (a process we may not signal counts as alive)."""
+    """Whether process ``pid`` exists (a process we may not inspect, or an unknown pid,
+    counts as alive)."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from pyhtc.procd.procinfo import pid_alive
+    return pid_alive(pid)
 
 
 class Shadow:
