@@ -171,8 +171,8 @@ def _personal_pool(local_config: str = LOCAL_CONFIG):
     os.chmod(iwd, 0o777)
     layout = PoolLayout(root / "pool")
     layout.local_dir.mkdir()
-    # condor_submit names the job's FileSystemDomain from the host name, not from the config
-    # (src/pyhtc/submit/jobad.py filesystem_domain): give the startd the same value
+    # one FILESYSTEM_DOMAIN for condor_submit (this process) and the startd, so the jobs run
+    # in place (should_transfer_files = IF_NEEDED) whatever the host's name resolves to
     layout.local_config.write_text(local_config + f"FILESYSTEM_DOMAIN = {filesystem_domain()}\n")
     left: list = []
     try:
