@@ -122,6 +122,21 @@ def test_ad_texts(text):
     check_ad(text)
 
 
+@pytest.mark.parametrize("text", [
+    # the bulk value classification of parser._split_single: every string plain, one
+    # string with an escape / an inner quote / a lone quote among plain ones, integers
+    # with a leading zero, beyond 18 digits, beyond 64 bits, non-ASCII digits
+    '[a = "x"; b = "y z"; c = ""; d = "\u00e9"]', '[a = "x"; b = "q\\"r"; c = "s"]',
+    '[a = "x"; b = "q" "r"; c = "s"]', '[a = "x"; b = "q"+"r"]', '[a = "x"; b = "]',
+    '[a = "x"; b = """"]', '[a = "x"; b = "\\"]', '[a = 1; b = 22; c = 0; d = 07]',
+    "[a = 1; b = 999999999999999999; c = 1000000000000000000]",
+    "[a = 1; b = 9223372036854775807; c = 9223372036854775808; d = 99999999999999999999]",
+    "[a = 1; b = \u0663; c = 1\u0663]", "[a = 1; b = 2; c = a; d = -3; e = 0.5]",
+])
+def test_ad_value_classes(text):
+    check_ad(text)
+
+
 @SETTINGS
 @given(st.lists(st.tuples(st.sampled_from(["a", "B", "c1", "'q n'", "true", "A"]), exprs),
                 max_size=4),
