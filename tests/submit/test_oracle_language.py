@@ -153,3 +153,17 @@ def test_itemdata_and_submit_method():
     with pytest.raises(ValueError):
         Submit({"queue": "1"})
     assert str(Submit({"n": 3, "flag": True})) == "n = 3\nflag = True\nqueue\n"
+
+
+def test_del_is_refused_as_htcondor2_refuses_it():
+    import htcondor2
+    from pyhtc.submit import Submit as PySubmit
+    errors = []
+    for cls in (htcondor2.Submit, PySubmit):
+        sub = cls({"executable": "/bin/true", "arguments": "x"})
+        with pytest.raises(NotImplementedError) as exc:
+            del sub["arguments"]
+        errors.append(str(exc.value))
+        sub["arguments"] = ""          # the documented way to undo a command
+        assert sub["arguments"] == ""
+    assert errors[0] == errors[1]

@@ -583,8 +583,11 @@ class Submit(MutableMapping):
         self._macros.set(key, value)
 
     def __delitem__(self, key: str) -> None:
-        # as htcondor2: a missing key and an empty value are not distinguished
-        raise NotImplementedError("del() is not supported on Submit objects")
+        """Refused, as htcondor2.Submit refuses it (its API contract, not a missing
+        feature): a submit command set to the empty string has no effect instead.
+        Raises NotImplementedError with htcondor2's message."""
+        raise NotImplementedError("Submit object keys can not be removed, but the empty "
+                                  "string is defined to have no effect.")
 
     def __iter__(self):
         return iter([k for k, _ in self._macros.items()])
