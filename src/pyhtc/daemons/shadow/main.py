@@ -43,6 +43,7 @@ import sys
 import time
 from typing import Optional
 
+from pyhtc.daemoncore.adfile import read_ad, write_ad
 from pyhtc import classad as C
 from pyhtc.cedar.wire_ad import from_classad, to_classad
 from pyhtc.client.core import client_policy, start_command
@@ -75,22 +76,6 @@ HOLD_JOB_POLICY = 3
 HOLD_FAILED_TO_CREATE_PROCESS = 6
 
 
-def read_ad(path: str) -> C.ClassAd:
-    """An old-syntax ad file; raises OSError or SyntaxError naming the file."""
-    with open(path) as f:
-        text = f.read()
-    try:
-        return C.parseOne(text, C.ParserType.Old)
-    except SyntaxError as exc:
-        raise SyntaxError(f"{path}: {exc}") from None
-
-
-def write_ad(path: str, ad: C.ClassAd) -> None:
-    """Write ``ad`` atomically in the old syntax."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(ad.printOld())
-    os.replace(tmp, path)
 
 
 def _truthy(v) -> bool:

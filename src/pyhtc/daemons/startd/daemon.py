@@ -45,6 +45,7 @@ import sys
 import time
 from typing import Optional
 
+from pyhtc.daemoncore.adfile import read_ad
 from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
 from pyhtc.cedar.wire_ad import WireAd, from_classad, to_classad
@@ -77,6 +78,8 @@ def _truthy(value) -> bool:
     return False
 
 
+
+
 def write_ad_file(path: str, ad: C.ClassAd) -> None:
     """Write ``ad`` in the old ClassAd syntax (one ``Name = expr`` a line), atomically."""
     tmp = path + ".tmp"
@@ -89,11 +92,9 @@ def write_ad_file(path: str, ad: C.ClassAd) -> None:
 def read_ad_file(path: str) -> Optional[C.ClassAd]:
     """Read an old-syntax ad file written by :func:`write_ad_file` (None if absent)."""
     try:
-        with open(path) as f:
-            text = f.read()
+        return read_ad(path)
     except FileNotFoundError:
         return None
-    return C.parseOne(text, C.ParserType.Old)
 
 
 class Startd(Daemon):

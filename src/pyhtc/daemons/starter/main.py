@@ -41,6 +41,7 @@ import sys
 import time
 from typing import Optional
 
+from pyhtc.daemoncore.adfile import read_ad, write_ad
 from pyhtc import classad as C
 from pyhtc.config import Config, ConfigError
 from pyhtc.daemoncore.log import Category, DebugLog
@@ -58,22 +59,6 @@ HOLD_JOB_OUT_OF_RESOURCES = 34
 SUBCODE_MEMORY = 102
 
 
-def read_ad(path: str) -> C.ClassAd:
-    """An old-syntax ad file (raises OSError / ClassAdParseError naming the file)."""
-    with open(path) as f:
-        text = f.read()
-    try:
-        return C.parseOne(text, C.ParserType.Old)
-    except SyntaxError as exc:
-        raise SyntaxError(f"{path}: {exc}") from None
-
-
-def write_ad(path: str, ad: C.ClassAd) -> None:
-    """Write ``ad`` atomically in the old syntax."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(ad.printOld())
-    os.replace(tmp, path)
 
 
 def _num(value, default=0):
