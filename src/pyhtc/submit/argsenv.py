@@ -17,7 +17,12 @@ __all__ = ["ArgsError", "is_v2_quoted", "v2_quoted_to_raw", "split_v2_raw", "v1_
 
 
 class ArgsError(ValueError):
-    """Bad arguments/environment text; message worded as HTCondor's."""
+    """Bad arguments/environment text; message worded as HTCondor's.  ``offset``: the
+    character offset of the problem in the text, when known (else None)."""
+
+    def __init__(self, message: str, offset=None):
+        super().__init__(message)
+        self.offset = offset
 
 
 def is_v2_quoted(text: str) -> bool:
@@ -71,7 +76,7 @@ def split_v2_raw(raw: str) -> list[str]:
             i += 1
             while True:
                 if i >= n:
-                    raise ArgsError(f"Unbalanced single-quote starting here: {raw[start:]}")
+                    raise ArgsError(f"Unbalanced single-quote starting here: {raw[start:]}", start)
                 if raw[i] == "'":
                     if i + 1 < n and raw[i + 1] == "'":
                         buf.append("'")

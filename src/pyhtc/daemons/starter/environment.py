@@ -7,45 +7,17 @@ part keeps its whitespace, and ``''`` inside quotes is one literal quote.  Old s
 """
 from __future__ import annotations
 
+from pyhtc.submit.argsenv import ArgsError, split_v2_raw
+
 
 def split_new_syntax(text: str) -> list[str]:
-    """Words of a new-syntax argument/environment string.  Raises ValueError naming the
-    offset of an unterminated quote."""
-    words: list[str] = []
-    cur: list[str] = []
-    have = False
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "'":
-            have = True
-            start = i
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError(f"unterminated single quote at offset {start} in {text!r}")
-                if text[i] == "'":
-                    if i + 1 < n and text[i + 1] == "'":
-                        cur.append("'")
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                cur.append(text[i])
-                i += 1
-            continue
-        if c.isspace():
-            if have:
-                words.append("".join(cur))
-                cur, have = [], False
-            i += 1
-            continue
-        cur.append(c)
-        have = True
-        i += 1
-    if have:
-        words.append("".join(cur))
-    return words
+    """Words of a new-syntax argument/environment string (the submit side's V2 splitter,
+    :func:`pyhtc.submit.argsenv.split_v2_raw`).  Raises ValueError naming the offset of an
+    unterminated quote."""
+    try:
+        return split_v2_raw(text)
+    except ArgsError as exc:
+        raise ValueError(f"unterminated single quote at offset {exc.offset} in {text!r}") from None
 
 
 def parse_arguments(text: str, new_syntax: bool = True) -> list[str]:
