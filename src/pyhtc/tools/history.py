@@ -15,14 +15,13 @@ HISTORY file when the schedd is local; ``-file FILE`` reads such a file here.  T
 from __future__ import annotations
 
 import sys
-import time
 from typing import Optional
 
 from pyhtc.cedar.wire_ad import to_classad
 from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient, ScheddError
 from pyhtc.config import get_config
-from pyhtc.tools.q import config_errors_exit
+from pyhtc.tools.q import config_errors_exit, duration, qdate
 from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, format_json,
                                 format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
                                 parse_constraint)
@@ -34,20 +33,11 @@ SHORT_ATTRS = ["ClusterId", "ProcId", "RemoteWallClockTime", "RemoteUserCpu", "Q
 
 
 def _qdate(t) -> str:
-    """QDATE: ``M/DD HH:MM`` local time, day left-justified in 2; "" when not a time."""
-    if not isinstance(t, (int, float)) or isinstance(t, bool) or not t:
-        return ""
-    lt = time.localtime(int(t))
-    return "%d/%-2d %02d:%02d" % (lt.tm_mon, lt.tm_mday, lt.tm_hour, lt.tm_min)
+    """QDATE as condor_q prints it; "" when not a time (or 0)."""
+    return qdate(t) if t else ""
 
 
-def _time(secs) -> str:
-    """``%T``: ``D+HH:MM:SS``."""
-    secs = max(0, int(secs))
-    d, r = divmod(secs, 86400)
-    h, r = divmod(r, 3600)
-    m, s = divmod(r, 60)
-    return "%d+%02d:%02d:%02d" % (d, h, m, s)
+_time = duration  # ``%T``: ``D+HH:MM:SS``, as condor_q
 
 
 def _num(ad, name):
