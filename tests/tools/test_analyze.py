@@ -214,7 +214,12 @@ def test_option_parsing():
     assert used == [0, 1, 1, 0, 1, 0, -1]
     assert (o.enabled, o.details, o.machine, o.constraint, o.reverse, o.slotads, o.verbose) == \
            (True, 0, "m1", "Cpus > 1", True, "f", True)
-    for bad in (["-analyze:priority"], ["-analyze:bogus"], ["-machine"], ["-mconstraint", "a >"]):
+    o = A.AnalysisOptions()
+    assert o.take(["-analyze:pr"], 0) == 0 and o.with_userprio
+    assert o.take(["-rev"], 0) == 0 and not o.with_userprio      # -reverse-analyze turns it off
+    assert o.take(["-userprios", "p"], 0) == 1 and o.with_userprio and o.userprios_file == "p"
+    assert o.take(["-nouserprio"], 0) == 0 and not o.with_userprio
+    for bad in (["-analyze:bogus"], ["-machine"], ["-mconstraint", "a >"], ["-userprios"]):
         with pytest.raises(UsageError) as exc:
             A.AnalysisOptions().take(bad, 0)
         assert bad[0].split(":")[0] in str(exc.value)
@@ -289,3 +294,37 @@ def test_job_state_and_match_history(ads):
     job.update({"LastMatchTime": 1_800_000_500, "JobStatus": 2})
     assert A.basic_status(job, A.run_analysis(job, A.SlotSet([]))[1]) == \
         "\n4817.003:  Job is running.\n\nLast successful match: Fri Jan 15 08:08:20 2027\n"
+
+
+def test_userprio_file_and_submitter_names(tmp_path):
+    from pyhtc.tools.analyze_prio import UserPrios, read_userprio_file, submitter_name
+    f = tmp_path / "prios"
+    # condor_userprio -l style: numbered records, other lines skipped, gaps kept empty
+    f.write_text('LastUpdate = 17\nName1 = "a@d"\nPriority1 = 0.5\n  Priority3=12.25xyz\n'
+                 'Name3 = "b@d"\nNameX1 = "skip"\nPriority 2 = 9\n')
+    assert read_userprio_file(str(f)) == [("a@d", 0.5), ("", 0.0), ("b@d", 12.25)]
+    assert submitter_name("u@d", False, "x") == "u@d"
+    assert submitter_name("u", True, "dom") == "nice-user.u@dom"
+    recs = [{"Name": "a@d", "Priority": 2}, {"Name": "b@d"}, {"Name": "c@d", "Priority": 1.0}]
+    assert UserPrios.from_records(recs).table == [("a@d", 2.0)]   # stops at the first gap
+
+
+def test_priority_classification_of_running_slots(ads):
+    """A claimed slot of the real ads (bt@cs.wisc.edu) against a job of u@d: user priority,
+    then MY.Rank >= MY.CurrentRank, then PREEMPTION_REQUIREMENTS (jobmatch.cpp steps 4-7)."""
+    from pyhtc.tools.analyze_prio import UserPrios
+    slot = C.ClassAd(ads["basic"][0])
+    job = C.ClassAd({"User": "u@d"})
+    never = UserPrios([("u@d", 10.0), ("bt@cs.wisc.edu", 10.4)])
+    never.annotate_slots([slot])
+    assert slot["RemoteUserPrio"] == 10.4
+    assert never.submitter_of(job) == (0, False) and job["SubmittorPrio"] == 10.0
+    assert never.classify(slot, job) == "prio"          # 10.4 is not worse than 10.0 + 0.5
+    slot["RemoteUserPrio"] = 11.0
+    assert never.classify(slot, job) == "preemptreq"    # PREEMPTION_REQUIREMENTS = false
+    yes = UserPrios(never.table, preemption_requirements=C.ExprTree("TARGET.SubmittorPrio < 10.5"))
+    assert yes.classify(slot, job) == "willing"
+    slot["CurrentRank"] = 5.0                           # current work outranks: no preemption test
+    assert never.classify(slot, job) == "willing"
+    del slot["RemoteUserPrio"]
+    assert never.classify(slot, job) == "prio"          # a user without a priority is never preempted

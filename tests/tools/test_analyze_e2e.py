@@ -127,3 +127,54 @@ def test_analysis_errors(pool):
     assert r.returncode == 1 and r.stderr.startswith("Error:  Could not fetch startd ads\n"), r.stderr
     r = pool.condor_q("-analyze:sideways", pool.huge)
     assert r.returncode == 1 and "unknown analysis qualifier 'sideways'" in r.stderr
+
+
+def _user(pool):
+    r = pool.condor_q(pool.small, "-af", "User")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_analysis_considering_user_priority(pool, tmp_path):
+    # slot1 and slot2 of the real ads run jobs of bt@cs.wisc.edu (CurrentRank 0, Rank 0)
+    me = _user(pool)
+    prios = tmp_path / "prios"
+    prios.write_text(f'Name1 = "{me}"\nPriority1 = 10.0\nName2 = "bt@cs.wisc.edu"\nPriority2 = 5.0\n'
+                     "LastUpdate = 1700000000\n")
+    r = pool.condor_q("-analyze", "-userprios", str(prios), pool.small)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert f"Submittor {me} has a priority of 10.000\n\n{int(pool.small):03d}.000:  Run analysis summary " \
+           "considering user priority.  Of 4 slots on 1 machines,\n" in out
+    assert ("      0 slots match and are already running one of your jobs\n"
+            "      2 slots match but are serving users with a better priority in the pool\n"
+            "      0 slots match but will not currently preempt their existing job\n"
+            "      0 slots match but are currently offline\n\n"
+            "      2 slots match and are willing to run your job\n") in out
+    # a worse priority for bt: preemptable by priority, but PREEMPTION_REQUIREMENTS (False by
+    # default) keeps the claims; with it true the slots are willing
+    prios.write_text(f'Name1 = "{me}"\nPriority1 = 10.0\nName2 = "bt@cs.wisc.edu"\nPriority2 = 500.0\n')
+    r = pool.condor_q("-better-analyze:priority", "-userprios", str(prios), "-verbose", pool.small)
+    assert r.returncode == 0, r.stderr
+    assert ("      0 slots match but are serving users with a better priority in the pool\n"
+            "      2 slots match but will not currently preempt their existing job: "
+            "slot1@ingwe.cs.wisc.edu, slot2@ingwe.cs.wisc.edu\n") in r.stdout
+    r = pool.condor_q("-analyze", "-userprios", str(prios), pool.small,
+                      _CONDOR_PREEMPTION_REQUIREMENTS="RemoteUserPrio > SubmittorPrio * 1.2")
+    assert "      0 slots match but will not currently preempt their existing job\n" in r.stdout
+    assert "      4 slots match and are willing to run your job\n" in r.stdout
+    # -nouserprios after it, and the summary qualifier, turn it off again
+    for args in (("-userprios", str(prios), "-nouserprios"), ("-analyze:priority,summary",)):
+        r = pool.condor_q("-analyze", *args, pool.small)
+        assert r.returncode == 0 and "considering user priority" not in r.stdout, r.stdout
+
+
+def test_user_priority_errors(pool, tmp_path):
+    r = pool.condor_q("-analyze", "-userprios", str(tmp_path / "missing"), pool.small)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"Can't open file of user priorities: {tmp_path / 'missing'}"), r.stderr
+    r = pool.condor_q("-analyze", "-userprios")
+    assert r.returncode == 1 and "-userprios requires a filename argument" in r.stderr
+    # no negotiator in this pool: -analyze:priority says it cannot ask one
+    r = pool.condor_q("-analyze:priority", pool.small)
+    assert r.returncode == 1 and "negotiator" in r.stderr, r.stderr

@@ -29,6 +29,7 @@ from pyhtc.classad.nodes import (AttrRef, Binary, Call, Elvis, Literal, Logical,
 from pyhtc.classad.refs import references
 from pyhtc.classad.unparse import unparse_node
 from pyhtc.classad.values import UNDEFINED
+from pyhtc.tools.analyze_prio import UserPrios
 
 __all__ = ["Clause", "conjuncts", "explain", "format_explanation"]
 
@@ -807,6 +808,12 @@ class RunCounters:
     available_now: int = 0
     available_if_drained: int = 0
     dslots_skipped: int = 0
+    preempt_prio_cond: int = 0    # with user priorities: serving users with a better priority
+    preempt_req_test: int = 0     # with user priorities: PREEMPTION_REQUIREMENTS says no
+    #: with user priorities: the job's submitter ``(name, priority)`` and whether it is a
+    #: nice user; None when the analysis ignores user priority
+    submitter: Optional[tuple] = None
+    nice_user: bool = False
     names: dict = field(default_factory=dict)
 
     def note(self, category: str, name: str) -> None:
@@ -819,8 +826,13 @@ def _int_attr(ad, name, default=0):
 
 
 def run_analysis(job: C.ClassAd, slots: SlotSet, mode: int = MATCH_PSLOT,
-                 schedd_ad: Optional[C.ClassAd] = None):
+                 schedd_ad: Optional[C.ClassAd] = None, prios: Optional[UserPrios] = None):
     """Match ``job`` against every slot both ways (jobmatch.cpp doJobRunAnalysis).
+
+    With ``prios`` (:class:`~pyhtc.tools.analyze_prio.UserPrios`, ``-analyze:priority``)
+    and a submitter found in it, slots running another user's job are sorted by user
+    priority and PREEMPTION_REQUIREMENTS; a submitter the negotiator does not know yet is
+    analysed as without priorities (HTCondor would index its table out of range there).
 
     Returns ``(counters, job_status, analysis_needed, targets, overlays)``: the
     :class:`RunCounters`, the status text for jobs that are not idle (or ""), whether some
@@ -870,6 +882,11 @@ def run_analysis(job: C.ClassAd, slots: SlotSet, mode: int = MATCH_PSLOT,
         status = (status + "\n\n" if status else "") + result
         return ac, status, False, [], set()
 
+    ix = None
+    if prios is not None:
+        ix, ac.nice_user = prios.submitter_of(job)
+        if ix is not None:
+            ac.submitter = prios.table[ix]
     needed = 0
     seen_groups: set = set()
     targets: list = []
@@ -929,8 +946,22 @@ def run_analysis(job: C.ClassAd, slots: SlotSet, mode: int = MATCH_PSLOT,
         ac.running_jobs += 1
         if user == remote:
             ac.running_your_jobs += 1
-        else:
+        elif ix is None:
             ac.note("other", slot.name)
+        else:
+            kind = prios.classify(offer, job)
+            if kind == "prio":
+                ac.preempt_prio_cond += 1
+                ac.note("other", slot.name)
+            elif kind == "preemptreq":
+                ac.preempt_req_test += 1
+                ac.note("preemptreq", slot.name)
+            elif within:
+                ac.available_now += 1
+                ac.note("willing", slot.name)
+            else:
+                ac.available_if_drained += 1
+                ac.note("drained", slot.name)
     return ac, status, needed > 0, targets, overlays
 
 
@@ -950,14 +981,33 @@ def _jid(job) -> tuple[int, int]:
 
 
 def match_totals(job: C.ClassAd, ac: RunCounters, verbose: bool = False) -> str:
-    """The ``Run analysis summary ignoring user priority`` block
-    (appendJobMatchTotalsToBuffer, without user priorities)."""
+    """The ``Run analysis summary ignoring|considering user priority`` block
+    (appendJobMatchTotalsToBuffer); considering it when ``ac.submitter`` is set."""
     c, p = _jid(job)
     v = (lambda cat: _names(ac, cat)) if verbose else (lambda cat: "")
-    out = [f"\n{c:03d}.{p:03d}:  Run analysis summary ignoring user priority.  Of {ac.total_slots} slots "
-           f"on {ac.total_machines} machines,\n",
-           "  %5d slots are rejected by your job's requirements%s\n" % (ac.req_constraint, v("req")),
-           "  %5d slots reject your job because of their own requirements%s\n" % (ac.off_constraint, v("off"))]
+    out = []
+    if ac.submitter is not None:
+        out.append("Submittor %s has a priority of %.3f\n" % ac.submitter)
+    tag = "considering" if ac.submitter is not None else "ignoring"
+    out += [f"\n{c:03d}.{p:03d}:  Run analysis summary {tag} user priority.  Of {ac.total_slots} slots "
+            f"on {ac.total_machines} machines,\n",
+            "  %5d slots are rejected by your job's requirements%s\n" % (ac.req_constraint, v("req")),
+            "  %5d slots reject your job because of their own requirements%s\n" % (ac.off_constraint, v("off"))]
+    if ac.submitter is not None:
+        out += ["  %5d slots match and are already running one of your jobs\n" % ac.running_your_jobs,
+                "  %5d slots match but are serving users with a better priority in the pool%s%s\n"
+                % (ac.preempt_prio_cond, "(*)" if ac.nice_user else "", v("other")),
+                "  %5d slots match but will not currently preempt their existing job%s\n"
+                % (ac.preempt_req_test, v("preemptreq")),
+                # HTCondor prints the offline list after this line's newline, then one more
+                "  %5d slots match but are currently offline\n%s\n" % (ac.offline, v("offline")),
+                "  %5d slots match and are willing to run your job%s\n" % (ac.available_now, v("willing"))]
+        if ac.available_if_drained:
+            out.append("  %5d slots would match if drained%s\n" % (ac.available_if_drained, v("drained")))
+        if ac.nice_user:
+            out.append('\n\t(*)  Since this is a "nice-user" job, it has a\n'
+                       "\t     very low priority and is unlikely to preempt other jobs.\n")
+        return "".join(out) + _match_warning(ac)
     if ac.running_your_jobs:
         out.append("  %5d slots match and are already running your jobs\n" % ac.running_your_jobs)
     if ac.running_jobs:
@@ -968,16 +1018,19 @@ def match_totals(job: C.ClassAd, ac: RunCounters, verbose: bool = False) -> str:
     out.append("  %5d slots match and are willing to run your job%s\n" % (ac.available_now, v("willing")))
     if ac.available_if_drained:
         out.append("  %5d slots would match if drained%s\n" % (ac.available_if_drained, v("drained")))
-    if not ac.job_matches_slot or not ac.both_match:
-        out.append("\nWARNING:  Be advised:\n")
-        if not ac.job_matches_slot:
-            out.append("   No machines matched the job's constraints\n")
-        else:
-            out.append("   Job did not match any machines' constraints\n"
-                       "   To see why, pick a machine that you think should match and add\n"
-                       "     -reverse -machine <name>\n"
-                       "   to your query.\n")
-    return "".join(out)
+    return "".join(out) + _match_warning(ac)
+
+
+def _match_warning(ac: RunCounters) -> str:
+    """The ``WARNING:  Be advised:`` tail of the totals when nothing matched."""
+    if ac.job_matches_slot and ac.both_match:
+        return ""
+    if not ac.job_matches_slot:
+        return "\nWARNING:  Be advised:\n   No machines matched the job's constraints\n"
+    return ("\nWARNING:  Be advised:\n   Job did not match any machines' constraints\n"
+            "   To see why, pick a machine that you think should match and add\n"
+            "     -reverse -machine <name>\n"
+            "   to your query.\n")
 
 
 def basic_status(job: C.ClassAd, status: str) -> str:
@@ -1123,15 +1176,17 @@ def job_match_analysis(job: C.ClassAd, slots: SlotSet, targets: list, overlays: 
 
 
 def job_analysis(job: C.ClassAd, slots: SlotSet, details: int = 0, verbose: bool = False,
-                 schedd_ad: Optional[C.ClassAd] = None, width: int = 80) -> str:
+                 schedd_ad: Optional[C.ClassAd] = None, width: int = 80,
+                 prios: Optional[UserPrios] = None) -> str:
     """One job's ``-analyze`` / ``-better-analyze`` report (jobmatch.cpp printJobRunAnalysis).
 
     With ``DETAIL_ALWAYS_ANALYZE_REQ`` (``-better-analyze``) the Requirements analysis is
     always shown; otherwise (``-analyze``) only when some slot rejects the job's
-    Requirements.  Then the run analysis summary and the job's state."""
+    Requirements.  Then the run analysis summary (considering user priority with
+    ``prios``) and the job's state."""
     always = bool(details & DETAIL_ALWAYS_ANALYZE_REQ)
     mode = slots.match_mode()
-    ac, status, needed, targets, overlays = run_analysis(job, slots, mode, schedd_ad)
+    ac, status, needed, targets, overlays = run_analysis(job, slots, mode, schedd_ad, prios)
     out = []
     if needed or always:
         if needed and not always:
@@ -1279,7 +1334,8 @@ def _job_summary_rows(jobs: list, slots: SlotSet) -> str:
 
 def jobs_report(jobs: list, slots: SlotSet, label: str, details: int = 0, reverse: bool = False,
                 summary: bool = False, verbose: bool = False,
-                schedd_ad: Optional[C.ClassAd] = None, width: Optional[int] = None) -> str:
+                schedd_ad: Optional[C.ClassAd] = None, width: Optional[int] = None,
+                prios: Optional[UserPrios] = None) -> str:
     """The whole analysis text for one schedd's ``jobs`` (queue.cpp print_jobs_analysis):
     the ``-- <label>`` banner, then per job (default), per slot (``reverse``) or one summary
     table (``summary``).  ``details`` holds the DETAIL_* bits the options set
@@ -1324,7 +1380,7 @@ def jobs_report(jobs: list, slots: SlotSet, label: str, details: int = 0, revers
         out.append(_job_summary_rows(jobs, slots))
         return "".join(out)
     for job in jobs:
-        out.append(job_analysis(job, slots, details, verbose, schedd_ad, width))
+        out.append(job_analysis(job, slots, details, verbose, schedd_ad, width, prios))
     return "".join(out)
 
 
@@ -1335,7 +1391,9 @@ class AnalysisOptions:
     ``-analyze[:q,..]``/``-analyse``, ``-better-analyze[:q,..]``/``-better-analyse`` with
     qualifiers ``summary``, ``reverse``, ``noprune`` and numeric detail flags;
     ``-reverse-analyze`` (``-reverse``); ``-machine NAME``; ``-mconstraint EXPR``
-    (``-slotconstraint``); ``-slotads FILE``; ``-verbose``.
+    (``-slotconstraint``); ``-slotads FILE``; ``-verbose``; user priorities with the
+    ``priority`` qualifier or ``-userprios FILE``, off again with ``-nouserprios`` (and
+    with the ``summary`` and ``reverse`` qualifiers and ``-reverse-analyze``).
 
     :meth:`take` consumes one of them from argv; :meth:`load_slots` fetches the slot ads
     (collector, or ``-slotads``); :meth:`report` renders one schedd's jobs."""
@@ -1350,6 +1408,9 @@ class AnalysisOptions:
         self.constraint: Optional[str] = None
         self.slotads: Optional[str] = None
         self.slots: Optional[SlotSet] = None
+        self.with_userprio = False
+        self.userprios_file: Optional[str] = None
+        self.prios: Optional[UserPrios] = None
         self._pool: Optional[str] = None
         self._config = None
 
@@ -1376,6 +1437,7 @@ class AnalysisOptions:
         hit, quals = is_dash_arg_colon_prefix(a, "reverse-analyze", 3)
         if hit:
             self.enabled = self.reverse = True
+            self.with_userprio = False
             if quals:
                 self.details |= parse_detail(quals, self.details)
             return 0
@@ -1396,6 +1458,15 @@ class AnalysisOptions:
         if is_dash_arg_prefix(a, "verbose", 4):
             self.verbose = True
             return 0
+        if is_dash_arg_colon_prefix(a, "userprios", 5)[0]:
+            if i + 1 >= len(argv):
+                raise UsageError("Error: -userprios requires a filename argument")
+            self.userprios_file = argv[i + 1]
+            self.with_userprio = True
+            return 1
+        if is_dash_arg_colon_prefix(a, "nouserprios", 7)[0]:
+            self.with_userprio = False
+            return 0
         return -1
 
     def _qualifier(self, q: str, arg: str) -> None:
@@ -1408,8 +1479,10 @@ class AnalysisOptions:
             return
         if prefix("summary", 1):
             self.summary = True
+            self.with_userprio = False
         elif prefix("reverse", 1):
             self.reverse = True
+            self.with_userprio = False
         elif prefix("noprune", 3):
             self.details |= DETAIL_SHOW_ALL_SUBEXPRS
         elif prefix("ifthenelse", 2):
@@ -1417,8 +1490,7 @@ class AnalysisOptions:
         elif prefix("slot-exprs", 4):
             self.details |= DETAIL_INLINE_STD_SLOT_EXPRS
         elif prefix("priority", 2):
-            raise UsageError(f"Error: {arg}: analysis with user priorities (priority) is not supported "
-                             "by pyhtc; leave out the 'priority' qualifier")
+            self.with_userprio = True
         elif q[0].isdigit():
             self.details = parse_detail(q, self.details)
         else:
@@ -1450,6 +1522,30 @@ class AnalysisOptions:
             ads = CollectorClient(pool, config).query("Startd", constraint)
         self.slots = SlotSet(ads, single)
 
+    def load_userprios(self, pool: Optional[str], config) -> None:
+        """With user priorities asked for (``priority`` qualifier or ``-userprios``): read
+        them from the file, else ask the negotiator (GET_PRIORITY), and put each running
+        slot's ``RemoteUserPrio`` in its ad (setupUserpriosForAnalysis).  Raises OSError
+        (file) and the client's errors (negotiator)."""
+        if not (self.with_userprio or self.userprios_file):
+            return
+        uid_domain = (config.param("UID_DOMAIN") if config is not None else None) or ""
+        preq = (config.param("PREEMPTION_REQUIREMENTS") if config is not None else None) or "False"
+        try:
+            preq_expr = C.ExprTree(preq)
+        except Exception:
+            raise ValueError("Error:  Failed parse of PREEMPTION_REQUIREMENTS expression: \n\t"
+                             + preq) from None
+        if self.userprios_file is not None:
+            from pyhtc.tools.analyze_prio import read_userprio_file
+            prios = UserPrios(read_userprio_file(self.userprios_file), uid_domain, preq_expr)
+        else:
+            from pyhtc.tools.userprio import fetch_records
+            prios = UserPrios.from_records(fetch_records(config, pool=pool),
+                                           uid_domain=uid_domain, preemption_requirements=preq_expr)
+        prios.annotate_slots(s.ad for s in (self.slots.slots if self.slots else []))
+        self.prios = prios
+
     def report(self, jobs: list, label: str, schedd_name: Optional[str] = None) -> str:
         """The analysis text for ``jobs`` (job ClassAds) under the banner ``-- label``.
         Scheduler and local universe jobs are matched against the schedd's own ad (its
@@ -1459,7 +1555,8 @@ class AnalysisOptions:
         if schedd_name and any(_int_attr(j, "JobUniverse") in (_SCHEDULER, _LOCAL) for j in jobs):
             schedd_ad = self._schedd_ad(schedd_name)
         return jobs_report(jobs, self.slots or SlotSet([]), label, self.details, self.reverse,
-                           self.summary, self.verbose, schedd_ad)
+                           self.summary, self.verbose, schedd_ad,
+                           prios=self.prios if self.with_userprio else None)
 
     def _schedd_ad(self, name: str) -> Optional[C.ClassAd]:
         """The schedd's ad from the collector, or None when it cannot be had (the analysis
@@ -1489,6 +1586,16 @@ def setup_slots(analysis: AnalysisOptions, pool: Optional[str], config) -> Optio
         return f"Error:  Could not fetch startd ads\n{exc}\n"
     except Exception as exc:  # collector location, security and protocol failures
         return f"Error:  Could not fetch startd ads\n{exc}\n"
+    try:
+        analysis.load_userprios(pool, config)
+    except ValueError as exc:
+        return f"{exc}\n"
+    except OSError as exc:
+        if analysis.userprios_file is not None:
+            return f"Can't open file of user priorities: {analysis.userprios_file} ({exc.strerror or exc})\n"
+        return f"Error:  Could not get priorities from the negotiator\n{exc}\n"
+    except Exception as exc:  # negotiator location, security and protocol failures
+        return f"Error: Could not connect to negotiator\n{exc}\n"
     return None
 
 
