@@ -4,6 +4,7 @@ from __future__ import annotations
 import classad2
 import htcondor2
 
+from pyhtc import classad as C
 from pyhtc.userlog import Expression, JobEventLog
 
 
@@ -19,10 +20,15 @@ def oracle_value(v):
 
 
 def our_value(v):
-    """One of our values in the same comparable form as :func:`oracle_value`."""
+    """One of our values (an event's, or a plain expected one: dict, Expression) in the same
+    comparable form as :func:`oracle_value`."""
     if isinstance(v, Expression):
         return ("expr", v.text)
     if isinstance(v, dict):
+        return {k: our_value(x) for k, x in v.items()}
+    if isinstance(v, C.ExprTree):
+        return ("expr", str(v))
+    if isinstance(v, C.ClassAd):
         return {k: our_value(x) for k, x in v.items()}
     if isinstance(v, list):
         return [our_value(x) for x in v]
@@ -43,7 +49,14 @@ def as_oracle_dict(event) -> dict:
 
 
 def as_our_dict(event) -> dict:
-    return {k: our_value(event[k]) for k in event}
+    """An event's values, checked to be what htcondor2 gives (pyhtc ClassAd / ExprTree
+    where htcondor2 gives classad2's, never a plain dict or Expression), made comparable."""
+    out = {}
+    for k in event:
+        v = event[k]
+        assert not isinstance(v, (dict, Expression)), f"JobEvent gave a {type(v).__name__}: {v!r}"
+        out[k] = our_value(v)
+    return out
 
 
 def assert_same_event(oracle_ev, our_ev, where: str = "") -> None:

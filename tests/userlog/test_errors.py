@@ -100,7 +100,7 @@ def test_crlf_and_blank_lines(tmp_path):
     path.write_bytes(text.replace("\n", "\r\n").encode())
     ours = list(JobEventLog(path).events(0))
     assert [e.type for e in ours] == [0, 12]
-    assert ours[0]["StructuredNotes"] == {"DAGNodeName": "X"}
+    assert dict(ours[0]["StructuredNotes"]) == {"DAGNodeName": "X"}
     assert ours[1]["HoldReason"] == "because" and ours[1]["HoldReasonSubCode"] == 2
     crlf_free = tmp_path / "lf.log"
     crlf_free.write_text(text.replace("...\n\n", "...\n"))

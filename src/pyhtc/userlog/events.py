@@ -12,9 +12,26 @@ import datetime
 import time
 from collections.abc import Mapping
 
+from .adtext import Expression
 from .bodies import format_body, is_ep_event, merge_job_ad, parse_body, split_hints
 from .eventtypes import JobEventType, my_type_name, ulog_name
 from .header import DEFAULT_FORMAT_OPTIONS, event_time_string, format_header
+
+def _api_value(v):
+    """A stored value as htcondor2.JobEvent gives it: nested ads as ClassAd, expressions
+    as ExprTree (recursively through lists and ads)."""
+    from pyhtc import classad as C
+    if type(v) is dict:
+        ad = C.ClassAd()
+        for k, x in v.items():
+            ad[k] = _api_value(x)
+        return ad
+    if type(v) is list:
+        return [_api_value(x) for x in v]
+    if type(v) is Expression:
+        return C.ExprTree(v.text)
+    return v
+
 
 __all__ = ["JobEvent", "JobAdEvent", "make_event", "format_event", "base_data", "event_from_lines",
            "COMMON_KEYS"]
@@ -26,10 +43,12 @@ COMMON_KEYS = ("EventTypeNumber", "MyType", "EventTime", "Cluster", "Proc", "Sub
 class JobEvent(Mapping):
     """A single event of a job event log (``htcondor2.JobEvent``).
 
-    ``event[key]`` gives a value as a plain Python object (int, float, bool, str, dict for
-    a nested ClassAd, list, or :class:`~pyhtc.userlog.adtext.Expression`); lookups ignore
-    case.  ``str(event)`` is the event's text as HTCondor writes it (header, body, no
-    ``...`` line).
+    ``event[key]`` gives a value as htcondor2 does: int, float, bool, str, list, a
+    :class:`pyhtc.classad.ClassAd` for a nested ad (a submit event's ``StructuredNotes``) and a
+    :class:`pyhtc.classad.ExprTree` for an expression that is not a literal (e.g. ``time()``
+    in a JOB_AD_INFORMATION event); lookups ignore case.  The event keeps plain values
+    (dict, :class:`~pyhtc.userlog.adtext.Expression`) inside, for the log writer and readers.
+    ``str(event)`` is the event's text as HTCondor writes it (header, body, no ``...`` line).
     """
 
     __slots__ = ("_data", "_lower", "_sec", "_usec", "_text", "_hints")
@@ -57,7 +76,8 @@ class JobEvent(Mapping):
         real = self._real_key(key)
         if real is None:
             raise KeyError(key)
-        return self._data[real]
+        v = self._data[real]
+        return _api_value(v) if type(v) in (dict, list, Expression) else v
 
     def __iter__(self):
         return iter(self._data)

@@ -13,6 +13,8 @@ of being dropped.  Feeding can resume: keep the tracker and the :class:`JobEvent
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import os
 
 from .eventtypes import JobEventType as T
@@ -113,7 +115,7 @@ class JobStateTracker:
         if n == T.SUBMIT:
             self.jobs[key] = self._new_job(ev.cluster, ev.proc, when, ev.get("SubmitHost", ""))
             notes = ev.get("StructuredNotes")
-            if isinstance(notes, dict) and "DAGNodeName" in notes:
+            if isinstance(notes, Mapping) and "DAGNodeName" in notes:
                 self.jobs[key]["DAGNodeName"] = notes["DAGNodeName"]
             self._last[key] = ev
             return True
