@@ -398,3 +398,28 @@ def test_af_and_attributes_ask_the_collector_for_a_projection():
     assert proj(status.parse_args(["-long", "-attributes", "Name,Cpus"])) == ["Name", "Cpus"]
     assert proj(status.parse_args(["-long"])) == []
     assert proj(status.parse_args([])) == []
+
+
+def test_xml_and_new_forms(run, collector):
+    import xml.etree.ElementTree as ET
+    rc, out, _ = run("-xml", "-attributes", "Name,Memory,CondorLoadAvg,Arch", "node0.example.org")
+    assert rc == 0
+    head = '<?xml version="1.0"?>\n<!DOCTYPE classads SYSTEM "classads.dtd">\n<classads>\n'
+    assert out.startswith(head) and out.endswith("</c>\n</classads>\n")
+    assert ('<c>\n    <a n="Arch"><s>X86_64</s></a>\n    <a n="CondorLoadAvg"><r>5.000000000000000E-01</r></a>\n'
+            '    <a n="Memory"><i>2048</i></a>\n    <a n="Name"><s>slot2@node0.example.org</s></a>\n</c>\n') in out
+    root = ET.fromstring(out.split("\n", 2)[2])           # well-formed after the prolog
+    assert [c.find("a[@n='Name']/s").text for c in root] == ["slot2@node0.example.org",
+                                                            "slot4@node0.example.org"]
+    # whole ads: every attribute but the private ones, sorted; -long:xml is the same output
+    rc, out, _ = run("-xml", "slot1@arm.example.org")
+    names = [a.get("n") for a in ET.fromstring(out.split("\n", 2)[2]).find("c")]
+    assert "ClaimId" not in names and names == sorted(names, key=str.lower) and "MyType" in names
+    assert run("-long:xml", "slot1@arm.example.org")[1] == out
+    # no ads: the header and footer all the same
+    assert run("-xml", "no-such-slot")[1] == head + "</classads>\n"
+    # -long:new: one new-syntax ad per line inside { }, a ClassAd list expression
+    rc, out, _ = run("-long:new", "-attributes", "Name,Memory", "node1.example.org")
+    assert out == ('{\n[ Memory = 1024; Name = "slot1@node1.example.org" ]\n,\n'
+                   '[ Memory = 3072; Name = "slot3@node1.example.org" ]\n}\n')
+    assert [ad["Memory"] for ad in classad2.ExprTree(out).eval()] == [1024, 3072]

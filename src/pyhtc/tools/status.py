@@ -41,10 +41,14 @@ from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, 
                                 format_json, format_long, is_dash_arg_colon_prefix,
                                 is_dash_arg_prefix, load_print_format, parse_constraint,
                                 parse_print_format, print_wrapped_text)
-from pyhtc.classad.unparse import unparse_value
+from pyhtc.classad.unparse import quote_name, unparse_node, unparse_value
+from pyhtc.classad.xmlsink import format_xml_ads
 from pyhtc.classad.values import ERROR
 
 PROG = "condor_status"
+
+#: ``-long:FORM`` (compat_classad_util.cpp parseAdsFileFormat): the output style it selects
+_LONG_FORMS = {"long": "long", "xml": "xml", "json": "json", "new": "new"}
 
 # -- default tables (prettyPrint.cpp); piped output, so the narrow ActvtyTime column
 SLOT_NORMAL = [
@@ -160,8 +164,10 @@ USAGE = """Usage: condor_status [help-opt] [query-opt] [custom-opts] [display-op
 \t-sort <expr>\t\tSort entries by expressions. -sort can be repeated
     and [display-opts] are one or more of
 \t-long\t\t\tDisplay entire classads
+\t-xml\t\t\tDisplay entire classads, but in XML
 \t-json\t\t\tDisplay entire classads in JSON format
-\t-attributes X,Y,...\tAttributes to show in -long or -json
+\t-long:<form>\t\tDisplay entire classads in <form>: long, xml, json or new
+\t-attributes X,Y,...\tAttributes to show in -xml, -json or -long
 \t-total\t\t\tDisplay totals only
 \t-compact\t\tShow compact form, rolling up slots into a single line
 \t-wide\t\t\tDon't truncate data to fit in 80 columns
@@ -226,7 +232,13 @@ def parse_args(argv: list[str]) -> Options:
                 raise UsageError(f"{PROG}: -limit needs a number, got {v!r}") from None
             i += 1
         elif is_dash_arg_colon_prefix(a, "long", 1)[0]:
+            # -long[:xml|json|new|long,...]: the form of the whole ads (parseAdsFileFormat)
             o.style = "long"
+            for form in (is_dash_arg_colon_prefix(a, "long", 1)[1] or "").split(","):
+                if form in _LONG_FORMS:
+                    o.style = _LONG_FORMS[form]
+        elif is_dash_arg_prefix(a, "xml", 1):
+            o.style = "xml"
         elif is_dash_arg_prefix(a, "json", 2):
             o.style = "json"
         elif is_dash_arg_prefix(a, "attributes", 2):
@@ -600,6 +612,21 @@ TOTALS = {"slots": slot_totals, "run": run_totals, "schedd": schedd_totals,
 
 # -- output
 
+def format_new_ads(ads: list[C.ClassAd], attrs=None) -> str:
+    """``-long:new``: ``{``, each ad in new syntax on one line (attributes sorted), ``,``
+    between them, ``}`` (CondorClassAdListWriter Parse_new); empty ads are left out and no
+    ads print nothing."""
+    parts = []
+    for ad in ads:
+        items = common._sorted_attrs(ad, attrs)
+        if items:
+            parts.append("[ " + "; ".join(quote_name(name) + " = " + unparse_node(node)
+                                          for name, node in items) + " ]")
+    if not parts:
+        return ""
+    return "{\n" + "\n,\n".join(parts) + "\n}\n"
+
+
 def render_output(o: Options, ads: list[C.ClassAd]) -> str:
     """The text condor_status prints for ``ads`` (already selected by the collector)."""
     exprs = o.sort_exprs or (o.print_format.group_by if o.print_format else None) or ("Machine", "Name")
@@ -613,6 +640,11 @@ def render_output(o: Options, ads: list[C.ClassAd]) -> str:
         return "".join(format_long(ad, o.attributes or None) for ad in ads)
     if o.style == "json":
         return "" if o.only_totals else format_json(ads, o.attributes or None)
+    if o.style == "xml":  # header and footer even with no ads (status.cpp)
+        return "" if o.only_totals else format_xml_ads(
+            common._sorted_attrs(ad, o.attributes or None) for ad in ads)
+    if o.style == "new":
+        return "" if o.only_totals else format_new_ads(ads, o.attributes or None)
     out = []
     if o.style in ("custom", "printformat"):
         # custom output (prettyPrint.cpp prettyPrintHeadings): headings when the mask has
@@ -875,7 +907,7 @@ def status_projection(o: Options) -> list[str]:
     for ``-long``/``-json`` with ``-attributes``, those; otherwise whole ads."""
     if o.style == "custom":
         return common.expression_projection(o.custom, extra_exprs=o.sort_exprs or ("Machine", "Name"))
-    if o.style in ("long", "json") and o.attributes:
+    if o.style in ("long", "json", "xml", "new") and o.attributes:
         return list(o.attributes)
     return []
 
