@@ -210,3 +210,39 @@ print(json.dumps({{'cluster': c, 'hist': sorted((dict(a) for a in h), key=lambda
     assert sorted(events) == [f"{c}.{p}" for p in range(3)]
     for evs in events.values():
         assert WHOLE_RUN.fullmatch(" ".join(evs)), evs
+
+
+# -- the wheel's own `htcondor` command line (htcondor_cli, on htcondor2) against this pool --
+def htcondor_cli(pool, *args, cwd=None):
+    """``htcondor ARGS`` as the PyPI wheel's htcondor_cli runs it (its entry point is main()),
+    configured as the pool's schedd is (its local schedd is named SCHEDD_NAME)."""
+    import subprocess
+    import sys
+    env = dict(pool["env"], _CONDOR_SCHEDD_NAME="pyhtc-schedd")
+    return subprocess.run([sys.executable, "-c", "import sys; from htcondor_cli.cli import main; "
+                           "sys.exit(main())", *args], env=env, cwd=cwd, text=True, timeout=120,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # it logs to stderr
+
+
+def test_the_wheels_htcondor_command_line(pool):
+    d = pool["iwd"]
+    (d / "cli.sub").write_text("executable = /bin/echo\narguments = hello from htcondor job\n"
+                               "output = cli.out\nerror = cli.err\nlog = cli.log\n"
+                               "request_memory = 1\nrequest_disk = 1\nqueue\n")
+    r = htcondor_cli(pool, "job", "submit", "cli.sub", cwd=d)
+    assert r.returncode == 0 and " was submitted." in r.stdout, r.stdout + r.stderr
+    cluster = int(r.stdout.split("Job ", 1)[1].split()[0])
+
+    def done():
+        r = htcondor_cli(pool, "job", "status", f"{cluster}.0")
+        return f"Job {cluster}.0 has completed." in r.stdout and r
+    r = wait_for("the job to complete", done, pool)
+    assert "It was submitted " in r.stdout
+    r = htcondor_cli(pool, "job", "out", f"{cluster}.0")
+    assert r.returncode == 0 and "hello from htcondor job" in r.stdout, r.stdout + r.stderr
+    r = htcondor_cli(pool, "eventlog", "read", str(d / "cli.log"))
+    assert r.returncode == 0 and f"{cluster}.0" in r.stdout, r.stdout + r.stderr
+    # daemon health from DaemonCore's statistics: RecentDaemonCoreDutyCycle in the ads
+    r = htcondor_cli(pool, "ap", "status")
+    assert r.returncode == 0 and "Access Point" in r.stdout and "DutyCycle" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.strip().splitlines()[-1].split()[1] == "Good", r.stdout

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .log import Category, DebugLog
+from .stats import LoopStats, TimedSelector
 
 __all__ = ["DaemonCore", "Timer", "ProcessInfo"]
 
@@ -85,6 +86,8 @@ class DaemonCore:
         self._stopped: Optional[asyncio.Future] = None
         self._shutdown_hooks: list = []
         self.exit_status = 0
+        #: select-wait and pump-cycle times of the loop :meth:`run` creates (duty cycle)
+        self.loop_stats = LoopStats()
 
     # -- running ---------------------------------------------------------------------
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -109,7 +112,10 @@ class DaemonCore:
             self.call_handler(main)
             return await self.serve_forever()
 
-        return asyncio.run(runner())
+        # the loop's selector is timed: DaemonCoreDutyCycle (see pyhtc.daemoncore.stats)
+        factory = lambda: asyncio.SelectorEventLoop(TimedSelector(self.loop_stats))  # noqa: E731
+        with asyncio.Runner(loop_factory=factory) as runner_:
+            return runner_.run(runner())
 
     def stop(self, status: int = 0) -> None:
         """Leave the loop (from a handler): cancels owned tasks and timers, then returns."""

@@ -187,6 +187,24 @@ class Daemon:
             return explicit if "@" in explicit else f"{explicit}@{host}"
         return host
 
+    def publish_daemon_stats(self, ad) -> None:
+        """Put DaemonCore's statistics (DaemonCoreDutyCycle, RecentDaemonCoreDutyCycle,
+        DCStatsLifetime...) and the process's MonitorSelf* attributes into ``ad`` (a ClassAd
+        or dict), as every HTCondor daemon does in its own ad (self_monitor.cpp; see
+        :mod:`pyhtc.daemoncore.stats`)."""
+        from .stats import SelfMonitor
+        stats = self.dc.loop_stats
+        if self.config is not None:
+            stats.configure(self.param_integer("STATISTICS_WINDOW_SECONDS", 1200, min_value=1),
+                            self.param_integer("STATISTICS_WINDOW_QUANTUM", 240, min_value=1))
+        stats.publish(ad)
+        monitor = getattr(self, "_self_monitor", None)
+        if monitor is None:
+            monitor = self._self_monitor = SelfMonitor()
+        sessions = getattr(self.server, "sessions", None)
+        monitor.publish(ad, registered_sockets=len(self.dc.sockets) + (1 if self.server else 0),
+                        security_sessions=len(sessions) if sessions is not None else 0)
+
     def param(self, name: str, default: Optional[str] = None) -> Optional[str]:
         """Expanded config value of ``name`` for this subsystem (``default`` if undefined)."""
         return self.config.param(name, default)

@@ -669,6 +669,7 @@ class Master(Daemon):
             else:
                 attrs[f"{e.name}_Timestamp"] = e.timestamp or program_mtime(e.program)
                 attrs[f"{e.name}_StartTime"] = e.start_time if e.running else 0
+        self.publish_daemon_stats(attrs)
         return C.ClassAd(attrs)
 
     def update_collector(self) -> None:

@@ -365,6 +365,7 @@ class Negotiator(Daemon):
         })
         for k, v in self.last_cycle.items():
             ad[k] = v
+        self.publish_daemon_stats(ad)
         return ad
 
     def _advertise_soon(self):

@@ -67,6 +67,7 @@ def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
     })
     for attr, knob, default in _UNIVERSE_POLICIES:
         ad[attr] = _policy_expr(schedd.param(knob), default)
+    schedd.publish_daemon_stats(ad)  # DaemonCoreDutyCycle, MonitorSelf*...
     subs = []
     for user, n in sorted(per_user.items()):
         subs.append(C.ClassAd({
