@@ -691,6 +691,136 @@ def parse_int64_bytes(text: str, base: int) -> int | None:
     return int(((val + fract) * mult + base - 1) // base)
 
 
+def parse_int64_bytes_ex(text: str, base: int, separators: str = "") -> tuple:
+    """metric_units.cpp parse_int64_bytes with separators: ``(value, unit, end)`` where
+    ``value`` is in units of ``base`` bytes (None when ``text`` does not start with such a
+    quantity followed by the end or a separator), ``unit`` the unit letter given ("" for
+    none) and ``end`` the index just past the quantity (at the separator, if any)."""
+    m = re.match(r"\s*([+-]?\d+)(?:\.(\d*))?\s*(?:([KkMmGgTt])[Bb]?)?\s*", text)
+    if not m:
+        return None, "", 0
+    end = m.end()
+    if end < len(text) and text[end] not in separators:
+        return None, "", 0
+    val = int(m.group(1))
+    digits = (m.group(2) or "")[:3]
+    fract = sum(int(d) / 10 ** (i + 1) for i, d in enumerate(digits))
+    unit = m.group(3) or ""
+    mult = {"": base, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}[unit.lower()]
+    return int(((val + fract) * mult + base - 1) // base), unit, end
+
+
+#: what a retry of each resource request needs of the eviction (submit_utils.cpp
+#: SetBuiltInOnEvictCheck: the starter's OOM / out-of-disk vacate codes)
+_EVICT_REQUIREMENTS = {
+    "requestmemory": "(VacateReasonCode==21 || VacateReasonCode == 34) && VacateReasonSubCode == 102",
+    "requestdisk": "(VacateReasonCode==21 || VacateReasonCode == 34) && VacateReasonSubCode == 104",
+}
+
+
+def _on_evict_check(ad: dict, attr: str, subkey: str, scale: int, line: str | None,
+                    incr: str | None = None) -> None:
+    """A retry of a resource request after an eviction for exceeding it (submit_utils.cpp
+    SetBuiltInOnEvictCheck; manual: retry_request_memory, retry_request_memory_max,
+    retry_request_memory_increase, ``request_memory = a, b``).
+
+    ``line`` is ``q1, q2, ..., last`` (quantities with units, ``last`` may be an
+    expression); ``incr`` a quantity or an expression that references ``attr``.  Sets
+    ``TransformOnEvict`` (the list of attributes with such a check) and
+    ``TransformBody_<attr>``, the transform the schedd applies when the job is evicted for
+    exceeding the request: a REQUIREMENTS line on the vacate codes, then SET / EVALSET
+    lines (0x1e separates lines), with ``Retry<attr>`` (the sequence) or ``Max<attr>`` and
+    ``Next<attr>`` (the growth) as the form asks.  Raises SubmitError naming the command."""
+    seq: list[int] = []
+    last = None
+    if line:
+        pos = 0
+        while True:
+            q, _, end = parse_int64_bytes_ex(line[pos:], scale, ",")
+            if q is None:
+                break
+            seq.append(q)
+            pos += end
+            if pos < len(line) and line[pos] == ",":
+                pos += 1
+                continue
+            break
+        tail = line[pos:].strip()
+        if tail:
+            try:
+                last = normalize(tail)
+            except ExprSyntaxError:
+                raise SubmitError(f"{subkey}={tail} is invalid. must be an expression or number\n") from None
+    prev = 0
+    if len(seq) > 1:
+        for v in seq:
+            if v <= prev:
+                raise SubmitError(f"{subkey} must have an increasing sequence of values, but {v} "
+                                  f"is not greater than {prev}\n")
+            prev = v
+    top = None
+    last_is_expr = False
+    if last is not None:
+        top, last_is_expr = last, True
+    elif seq:
+        top = str(seq.pop())
+    elif not incr:
+        return
+    if seq:
+        retry = "Retry" + attr
+        ad[retry] = "{" + ",".join(str(v) for v in seq) + "," + top + "}"
+        index = retry + "Index"
+        body = (f"EVALSET {attr} {retry}[{index}?:0]\x1e"
+                f"EVALSET {index} MIN({{size({retry})-1, ({index}?:0)+1}})")
+    elif incr:
+        q, _, _ = parse_int64_bytes_ex(incr, scale)
+        if q is not None:
+            if q <= 0:
+                raise SubmitError(f"{attr} retry increment must be a positive number or an "
+                                  f"expression that references {attr}\n")
+            increment = f"{attr} + {q}"
+        else:
+            try:
+                increment = normalize(incr)
+            except ExprSyntaxError:
+                increment = None
+            if increment is None or attr.lower() not in {r.lower() for r in references(increment)[1]}:
+                raise SubmitError(f"{attr} retry increment must be a positive number or an "
+                                  f"expression that references {attr}\n")
+        if top is not None:
+            ad["Max" + attr] = top
+            ad["Next" + attr] = increment
+            body = f"EVALSET {attr} MIN({{Next{attr}, Max{attr}}})"
+        else:  # no maximum: the increment is applied once, computed now
+            from pyhtc import classad as C
+            scope = C.ClassAd()
+            if re.fullmatch(r"-?\d+", ad.get(attr, "")):
+                scope[attr] = int(ad[attr])
+            scope["Increment"] = C.ExprTree(increment)
+            value = scope.eval("Increment")
+            if type(value) is not int:
+                raise SubmitError(f"{attr} retry increment ({incr}) must evaluate to an integer at "
+                                  f"submit time\n")
+            body = f"SET {attr} {value}"
+    else:
+        body = f"{'EVALSET' if last_is_expr else 'SET'} {attr} {top}"
+    lines = ""
+    req = _EVICT_REQUIREMENTS.get(attr.lower())
+    if req:
+        lines = "REQUIREMENTS " + req + "\x1e"
+    ad["TransformBody_" + attr] = quote(lines + body)
+    names = _unquote_list(ad.get("TransformOnEvict"))
+    if attr.lower() not in {n.lower() for n in names}:
+        ad["TransformOnEvict"] = quote(" ".join(names + [attr]))
+
+
+def _unquote_list(text: str | None) -> list[str]:
+    """The words of a string attribute's expression text (``"a b"`` -> ``["a", "b"]``)."""
+    if not text:
+        return []
+    return _strip_quotes(text).split()
+
+
 def _set_requests(p: _Params, ad: dict, all_keys: list[str]) -> None:
     """SetRequestResources/Cpus/Gpus/Mem/Disk and SetResourceRequirements (submit_utils.cpp)."""
     for key in all_keys:
@@ -716,14 +846,33 @@ def _set_requests(p: _Params, ad: dict, all_keys: list[str]) -> None:
     if mem is None:
         mem = "128"  # JOB_DEFAULT_REQUESTMEMORY with no configuration
     if mem.lower() != "undefined":
-        q = parse_int64_bytes(mem.split(",", 1)[0], 1024 * 1024)
+        q, _, end = parse_int64_bytes_ex(mem, 1024 * 1024, ",")
         ad["RequestMemory"] = str(q) if q is not None else _expr(mem, "request_memory")
+        if q is not None:
+            rest = mem[end + 1:] if end < len(mem) else ""
+            if rest:  # request_memory = 1G, 4G: the second value is the retry request
+                _on_evict_check(ad, "RequestMemory", "request_memory", 1024 * 1024, rest)
+            else:
+                rrm = p.get("retry_request_memory")
+                rrmax = p.get("retry_request_memory_max")
+                rrmincr = p.get("retry_request_memory_increase")
+                if rrm:
+                    _on_evict_check(ad, "RequestMemory", "retry_request_memory", 1024 * 1024, rrm)
+                elif rrmax or rrmincr:
+                    _on_evict_check(ad, "RequestMemory", "retry_request_memory_max", 1024 * 1024,
+                                    rrmax, rrmincr)
     disk = p.get("request_disk", "RequestDisk")
     if disk is None:
         ad["RequestDisk"] = DEFAULT_REQUEST_DISK
     elif disk.lower() != "undefined":
-        q = parse_int64_bytes(disk.split(",", 1)[0], 1024)
+        q, _, end = parse_int64_bytes_ex(disk, 1024, ",")
         ad["RequestDisk"] = str(q) if q is not None else _expr(disk, "request_disk")
+        if q is not None:
+            rest = disk[end + 1:] if end < len(disk) else ""
+            if rest:
+                _on_evict_check(ad, "RequestDisk", "request_disk", 1024, rest)
+            elif p.get("retry_request_disk"):
+                _on_evict_check(ad, "RequestDisk", "request_disk", 1024, p.get("retry_request_disk"))
     if "RequestGPUs" not in ad:
         return
     req = p.get("require_gpus", "RequireGPUs")
