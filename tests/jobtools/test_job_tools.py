@@ -208,6 +208,11 @@ def test_history(schedd, tmp_path):
         "1.0          alice          11/14 22:13   0+00:01:40 C  11/14 22:15 echo hello"]
     assert owner.stdout == "1 alice\n" and fwd.stdout == "1\n"
     assert broken.returncode == 1 and "unable to open history file" in broken.stderr
+    (xml,) = schedd.tools((HIST, "-file", str(hfile), "-xml", "-attributes", "Owner,ClusterId"))
+    assert xml.stdout == ('<?xml version="1.0"?>\n<!DOCTYPE classads SYSTEM "classads.dtd">\n<classads>\n\n'
+                          '<c>\n    <a n="ClusterId"><i>2</i></a>\n    <a n="Owner"><s>bob</s></a>\n</c>\n\n'
+                          '<c>\n    <a n="ClusterId"><i>1</i></a>\n    <a n="Owner"><s>alice</s></a>\n</c>\n\n'
+                          '</classads>\n\n')
     c = submit(schedd, 3)
     assert schedd.tools((RM, str(c)))[0].returncode == 0
     for _ in range(100):

@@ -2,7 +2,7 @@
 docs/man-pages/condor_history.rst).
 
     condor_history [-name NAME] [-pool HOST] [-constraint EXPR] [-limit N | -match N]
-                   [-since JOBID|EXPR] [-scanlimit N] [-forwards] [-file FILE] [-long | -json
+                   [-since JOBID|EXPR] [-scanlimit N] [-forwards] [-file FILE] [-long | -json | -xml
                    | -af[:lhtrV,ng] EXPR... | -format FMT EXPR] [-attributes A,B]
                    [cluster | cluster.proc | owner]...
 
@@ -22,9 +22,10 @@ from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient, ScheddError
 from pyhtc.config import get_config
 from pyhtc.tools.q import config_errors_exit, duration, qdate
-from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, format_json,
-                                format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
-                                parse_constraint)
+from pyhtc.classad.xmlsink import XML_FOOTER, XML_HEADER, format_xml_ad
+from pyhtc.tools.common import (Column, PrintMask, UsageError, _sorted_attrs, autoformat_mask,
+                                format_json, format_long, is_dash_arg_colon_prefix,
+                                is_dash_arg_prefix, parse_constraint)
 
 STATUS_CHAR = {0: "U", 1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S"}
 #: the projection of the default table (the attributes its columns use)
@@ -171,6 +172,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 style = "long"
             elif is_dash_arg_prefix(a, "json", 2):
                 style = "json"
+            elif is_dash_arg_prefix(a, "xml", 3):
+                style = "xml"
             elif is_dash_arg_prefix(a, "attributes", 2):
                 attrs += [s.strip() for s in need()[0].split(",") if s.strip()]
                 i += 1
@@ -209,7 +212,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     constraint = None
     if parts:
         constraint = parts[0] if len(parts) == 1 else " && ".join(f"({p})" for p in parts)
-    projection = attrs if style in ("long", "json") else (SHORT_ATTRS if style == "table" else [])
+    projection = attrs if style in ("long", "json", "xml") else (SHORT_ATTRS if style == "table" else [])
     if hfile is not None:
         return _show_file(hfile, constraint, since, limit, forwards, style, attrs, custom)
     cfg = get_config()
@@ -245,9 +248,18 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     if style == "json":
         out.write(format_json(ads, attrs or None) or "[\n]\n")
+    elif style == "xml":
+        out.write(format_history_xml(ads, attrs))
     elif style == "table":
         out.write(table(ads))
     return 0
+
+
+def format_history_xml(ads: list, attrs: list) -> str:
+    """``-xml`` (history.cpp printHeader/printJob/printFooter): the XML header and footer
+    each followed by a blank line, every ad (attributes sorted) followed by one too."""
+    body = "".join(format_xml_ad(_sorted_attrs(ad, attrs or None)) + "\n" for ad in ads)
+    return XML_HEADER + "\n" + body + XML_FOOTER + "\n"
 
 
 def _show_file(path, constraint, since, limit, forwards, style, attrs, custom) -> int:
@@ -276,6 +288,8 @@ def _show_file(path, constraint, since, limit, forwards, style, attrs, custom) -
         sys.stdout.write("".join(format_long(ad, attrs or None) for ad in out))
     elif style == "json":
         sys.stdout.write(format_json(out, attrs or None) or "[\n]\n")
+    elif style == "xml":
+        sys.stdout.write(format_history_xml(out, attrs))
     elif style == "custom":
         sys.stdout.write("".join(custom.display(custom.render(ad)) for ad in out))
     else:
