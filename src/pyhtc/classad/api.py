@@ -101,9 +101,7 @@ def _detect(text: str, pos: int = 0) -> ParserType:
         return ParserType.New
     if c == "{":
         return ParserType.JSON
-    if c == "<":
-        return ParserType.XML
-    return ParserType.Old
+    return ParserType.Old  # classad2's Auto never reads XML: "<..." is (bad) old syntax
 
 
 def _iter_ads(text: str, parser):
@@ -144,8 +142,12 @@ def _iter_ads(text: str, parser):
                 block.append(line)
     elif parser == ParserType.JSON:
         yield from _json_ads(text)
+    elif parser == ParserType.XML:
+        from .xmlsource import parse_xml_ads
+        for attrs in parse_xml_ads(text):
+            yield ClassAd._view(attrs, None)
     else:
-        raise ClassAdException("XML ClassAds are not supported by pyhtc")
+        raise ClassAdException(f"unknown parser type {parser!r}")
 
 
 def _json_value(v):
