@@ -115,6 +115,18 @@ print(json.dumps({{k: ad.get(k) for k in ("MyType", "Name", "MyAddress", "Machin
                    f"htcondor2.send_alive(ad, {testd}, 1)\n", timeout=30)
     assert r.returncode == 0, r.stderr
     master.wait_log(r"Received child alive command from unknown pid 1")
+    # the same contract through pyhtc.htcondor (alias htcondor): send_alive, set_ready_state
+    import subprocess
+    import sys
+    env = {"PATH": os.environ["PATH"], "HOME": "/tmp", "CONDOR_CONFIG": "/dev/null",
+           "CONDOR_INHERIT": f"{os.getpid()} {master.sinful}"}
+    r = subprocess.run([sys.executable, "-c", "import classad, htcondor\n"
+                        f"htcondor.send_alive(classad.ClassAd({{'MyAddress': {master.sinful!r}}}), 2, 5)\n"
+                        "htcondor.set_subsystem('NOSUCHD')\nhtcondor.set_ready_state('Almost')\n"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    master.wait_log(r"Received child alive command from unknown pid 2")
+    master.wait_log(r"Cant find daemon NOSUCHD to set ready state 'Almost'")
     master.wait_log(rf"ERROR: Child pid {testd} appears hung! Killing it hard\.")
     master.wait_log(rf"The TESTD \(pid {testd}\) was killed because it was no longer responding")
     master.wait_log(r"restarting TESTD in 2 seconds")

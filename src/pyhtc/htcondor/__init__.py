@@ -3,7 +3,8 @@
 ``import pyhtc.htcondor as htcondor2`` runs code written for the real bindings against a pyhtc
 pool; the top-level ``htcondor`` module is an alias for code written against the v1 names.
 What is here so far: the enumerations, :class:`Collector`, :class:`Schedd`, :class:`Submit`,
-:class:`SubmitResult`, :data:`param`,
+:class:`SubmitResult`, :class:`Negotiator`, :data:`param`, :func:`ping`,
+:func:`set_ready_state`, :func:`send_alive`, :func:`set_subsystem`,
 :func:`send_command`, :class:`JobEventLog` / :class:`JobEvent`, :func:`version`,
 :func:`platform`, :class:`HTCondorException`.
 """
@@ -22,10 +23,12 @@ from ._enums import __all__ as _enum_names
 from ._errors import HTCondorException
 from ._param import param, reload_config
 from ._schedd import Schedd, SubmitResult
+from ._negotiator import Negotiator
+from ._loose import ping, send_alive, set_ready_state, set_subsystem
 from pyhtc.submit import Submit
 
 __all__ = ["Collector", "Schedd", "Submit", "SubmitResult", "HTCondorException", "JobEvent",
-           "JobEventLog", "param",
+           "JobEventLog", "param", "Negotiator", "ping", "send_alive", "set_ready_state", "set_subsystem",
            "reload_config", "send_command", "version", "platform", "classad", *_enum_names]
 
 

@@ -32,8 +32,8 @@ import time
 from typing import Optional
 
 from pyhtc import classad as C
-from pyhtc.client import CollectorClient, DaemonNotFound, client_policy, locate_daemon, start_command
-from pyhtc.cedar.wire_ad import to_classad
+from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
+from pyhtc.client.negotiator import NegotiatorClient
 from pyhtc.config import ConfigError, get_config
 from pyhtc.daemons.negotiator.protocol import NegCommand as N
 from pyhtc.tools.common import UsageError, format_json, format_long, is_dash_arg_prefix
@@ -341,21 +341,14 @@ def fetch_records(config, name=None, pool=None, from_collector=False) -> list[di
     if from_collector:
         ads = CollectorClient(pool, config).query("Accounting")
         return [{k: ad.eval(k) for k in ad.keys()} for ad in ads]
-    addr = _negotiator(config, name, pool)
-    with start_command(addr, N.GET_PRIORITY, client_policy(config)) as s:
-        s.end_of_message()
-        wire = s.get_ad(types=False)
-        s.end_of_message()
-    ad = to_classad(wire)
+    ad = NegotiatorClient(_negotiator(config, name, pool), config).priorities()
     return numbered_to_records({k: ad.eval(k) for k in ad.keys()})
 
 
 def edit(config, option: str, user: Optional[str], value: Optional[str], name=None, pool=None) -> str:
     """Run one edit option; returns the line HTCondor prints.  Raises UsageError."""
     if option == "resetall":
-        addr = _negotiator(config, name, pool)
-        with start_command(addr, N.RESET_ALL_USAGE, client_policy(config)) as s:
-            s.end_of_message()
+        NegotiatorClient(_negotiator(config, name, pool), config).edit(N.RESET_ALL_USAGE)
         return "The accumulated usage was reset for all users"
     cmd, kind = _EDITS[option]
     if "@" not in (user or "") and option != "getreslist":
@@ -369,24 +362,14 @@ def edit(config, option: str, user: Optional[str], value: Optional[str], name=No
             raise UsageError(f"-{option}: {value!r} is not a number") from None
         if option == "setfactor" and num < 1:
             raise UsageError("Priority factors must be greater than or equal to 1.")
-    addr = _negotiator(config, name, pool)
-    with start_command(addr, cmd, client_policy(config)) as s:
-        s.put_string(user)
-        if kind == "double":
-            s.put_double(num)
-        elif kind == "int":
-            s.put_int(num)
-        s.end_of_message()
-        if option == "getreslist":
-            ad = to_classad(s.get_ad(types=False))
-            s.end_of_message()
-            return _reslist(user, {k: ad.eval(k) for k in ad.keys()})
-        if option == "setfactor":
-            reply = to_classad(s.get_ad())
-            s.end_of_message()
-            if reply.get("ErrorCode", 0):
-                raise UsageError("set priority factor failed: "
-                                 + str(reply.get("ErrorString") or f"error code {reply.get('ErrorCode')}"))
+    neg = NegotiatorClient(_negotiator(config, name, pool), config)  # after the arguments are checked
+    if option == "getreslist":
+        ad = neg.resource_list(user)
+        return _reslist(user, {k: ad.eval(k) for k in ad.keys()})
+    reply = neg.edit(cmd, user, num)
+    if reply is not None and reply.get("ErrorCode", 0):
+        raise UsageError("set priority factor failed: "
+                         + str(reply.get("ErrorString") or f"error code {reply.get('ErrorCode')}"))
     messages = {
         "setprio": "The priority of {u} was set to {n:f}",
         "setfactor": "The priority factor of {u} was set to {n:f}",
