@@ -95,10 +95,18 @@ def ping(location: Union[str, C.ClassAd], authz: Optional[str] = None, security=
         raise HTCondorException(f"Failed to ping {addr}: {r.error}")
     ad = C.ClassAd()
     for name, text in r.raw.items():
+        if name in ("ECDHPublicKey", "MyRemoteUserName"):
+            continue  # the key exchange is not for callers; the identity is "User"
         try:
             ad[name] = C.ExprTree(text)
         except C.ClassAdParseError:
             ad[name] = text
+    # what htcondor2 merges in from its side of the session (condor_secman.cpp m_auth_info)
+    ad["User"] = r.raw.get("MyRemoteUserName", '"unauthenticated@unmapped"').strip('"')
+    ad["Command"] = int(Command.DC_SEC_QUERY)
+    ad["ConnectSinful"] = addr
+    ad["Subsystem"] = get_config().subsystem
+    ad["ValidCommands"] = ",".join(str(c) for c in r.valid_commands)
     ad["AuthCommand"] = command
     ad["AuthorizationSucceeded"] = bool(r.authorized)
     return ad

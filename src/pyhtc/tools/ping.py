@@ -109,6 +109,7 @@ class PingResult:
     policy: dict = dataclasses.field(default_factory=dict)
     error: str = ""
     raw: dict = dataclasses.field(default_factory=dict)   # policy name -> expression text
+    valid_commands: list = dataclasses.field(default_factory=list)  # the session's reuse list
 
 
 def sec_query(address: str, command: int, config=None) -> PingResult:
@@ -140,7 +141,8 @@ def sec_query(address: str, command: int, config=None) -> PingResult:
         for name, text in raw.items():
             values[name.lower()] = _literal(text)
     ok = authz.get_bool("AuthorizationSucceeded", False)
-    return PingResult(True, bool(ok), values, raw=raw)
+    return PingResult(True, bool(ok), values, raw=raw,
+                      valid_commands=list(session.valid_commands) if session is not None else [])
 
 
 def policy_ad(r: PingResult, command: int, dname: str) -> C.ClassAd:

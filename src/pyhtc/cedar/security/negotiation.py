@@ -250,7 +250,10 @@ def _server_new_session(conn, policy, sessions, ad, command, my_ip, my_port, pee
         key = ecdh.session_key(client_key)
         conn.enable_aes(key)
 
-    valid = set(policy.valid_commands) | {command}
+    # DC_SEC_QUERY and DC_AUTHENTICATE are no registered commands, so a real daemon never
+    # lists them (the real client would reuse the session for the next ping, and its ping
+    # then fails: it looks the session up by an id only a new session sets)
+    valid = set(policy.valid_commands) | ({command} - {DC_SEC_QUERY, DC_AUTHENTICATE})
     if command in (DC_AUTHENTICATE, DC_SEC_QUERY) and ad.get_int("AuthCommand") is not None:
         valid.add(ad.get_int("AuthCommand"))  # session-only handshake for a UDP command
     # list only commands whose own policy this session satisfies (the client reuses the
