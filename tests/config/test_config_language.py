@@ -494,3 +494,14 @@ def test_local_name_self_reference_and_defaults_prefix():
     c = cfg("FOO = a\nXYZZY.FOO = $(FOO) b\n", "SCHEDD", "xyzzy")
     assert c.param("FOO") == "a b"
     assert cfg("", "MASTER", "m2").param("ENABLE_CLASSAD_CACHING") == "false"
+
+
+def test_condor_version_is_the_version_pyhtc_speaks(tmp_path):
+    """$(CONDOR_VERSION) is what the build puts in the defaults table (not param_info.in's
+    placeholder "8.*"), the version in every daemon's CondorVersion."""
+    from pyhtc import CONDOR_VERSION
+    f = tmp_path / "cfg"
+    f.write_text("MY_TAG = pool-$(CONDOR_VERSION)\n")
+    cfg = Config.load("TOOL", environ={"CONDOR_CONFIG": str(f)}, read_user_config=False)
+    assert cfg.param("CONDOR_VERSION") == CONDOR_VERSION
+    assert cfg.param("MY_TAG") == f"pool-{CONDOR_VERSION}"

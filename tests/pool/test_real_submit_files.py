@@ -575,18 +575,12 @@ def test_word_frequencies_with_transfer(runs):
         "the 3\ndown 2\nhole 2\nrabbit 2\nwent 2\nand 1\n")
 
 
-@pytest.mark.xfail(strict=True, reason="pyhtc.daemons.starter.main does not run +PreCmd/+PreArgs and "
-                   "+PostCmd/+PostArguments around the job (starter.cpp, allowed by "
-                   "STARTER_ALLOW_JOB_PRE_AND_POST_CMD): only the job's line is written")
 def test_pre_and_post_commands(runs):
     res = completed(runs, "htctest__job_starter_script-A")
     assert (res["dir"] / "job_starter_script-A.out2").read_text() == (
         "Pre: <pre\"a1> <pre'a2> \nJob: <job\"a1> <job a2> <jo'ba3> \nPost: <post\"a1> <post'a 2> \n")
 
 
-@pytest.mark.xfail(strict=True, reason="the starter ignores SuccessCheckpointExitCode: exit 85 "
-                   "ends the job instead of transferring the checkpoint and restarting it "
-                   "(starter.cpp / vanilla_proc.cpp checkpoint handling missing in pyhtc)")
 def test_self_checkpointing_job(runs):
     res = completed(runs, "htcdocs__self-checkpointing-applications-L111")
     assert (res["dir"] / "example.checkpoint").read_text() == "10"

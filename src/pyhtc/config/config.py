@@ -25,12 +25,14 @@ import os
 import pwd
 import random
 import re
+import time
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from . import detect
 from ._code_defaults import CODE_DEFAULTS
 from ._param_defaults import PARAM_DEFAULTS
+from .. import CONDOR_VERSION as _PYHTC_VERSION
 from ._templates import TEMPLATES
 from .errors import ConfigError
 from .exprs import ExprError, evaluate
@@ -49,6 +51,8 @@ ROOT_CONFIG_SEARCH = ("/etc/condor/condor_config", "/usr/local/etc/condor_config
 
 # upper-case name -> (name as HTCondor spells it, raw default, type)
 _DEFAULTS = {name.upper(): (name, value, typ) for name, (value, typ) in PARAM_DEFAULTS.items()}
+# the one default HTCondor's build fills in (param_info.in says "8.*"): the version we speak
+_DEFAULTS["CONDOR_VERSION"] = ("CONDOR_VERSION", _PYHTC_VERSION, "string")
 _TEMPLATES = {cat.upper(): (cat, {name.upper(): (name, text) for name, text in tpls.items()})
               for cat, tpls in TEMPLATES.items()}
 _LIST_SPLIT = re.compile(r"[,\s]+")
@@ -134,6 +138,7 @@ class Config:
         self._seed = seed
         self._reset()
         self._load_args: dict | None = None
+        self._deps: list | None = None     # what load() consulted, while it records
 
     def _reset(self) -> None:
         self._table: dict[str, MacroEntry] = {}
@@ -143,6 +148,7 @@ class Config:
         self.local_sources: list[str] = []      # the others
         self.warnings: list[str] = []
         self._rng = random.Random(self._seed)
+        self._rng_start = self._rng.getstate()   # to tell whether a load drew from it
         self._ctx = MacroContext(self._lookup, self.environ, self._rng)
 
     # ---- loading ---------------------------------------------------------------------------
@@ -159,11 +165,64 @@ class Config:
                           that must not be influenced by a user's file).
         Raises ConfigError for any unreadable required source or bad statement.
         """
-        config = cls(subsystem, local_name, environ)
+        env = dict(os.environ if environ is None else environ)
+        key = (cls, (subsystem or "TOOL").upper(), local_name or None, root_config,
+               bool(require_root), bool(read_user_config))
+        hit = _LOAD_MEMO.lookup(key, env)
+        if hit is not None:
+            return hit._clone(env)
+        config = cls(subsystem, local_name, env)
+        config.environ = recorder = _EnvRecorder(env)
         config._load_args = {"root_config": root_config, "require_root": require_root,
                              "read_user_config": read_user_config}
+        config._deps = []
         config._load()
+        deps, config._deps = config._deps, None
+        config.environ = config._ctx.environ = env
+        if not recorder.whole and config._rng.getstate() == config._rng_start:
+            # no command ran (it would see the whole environment) and no $RANDOM_*() was
+            # drawn while loading: the same inputs give the same table
+            _LOAD_MEMO.store(key, recorder.reads, _condor_env(env), deps, config._clone(env))
         return config
+
+    @classmethod
+    def clear_load_cache(cls) -> None:
+        """Forget every memoized :meth:`load` result (see :class:`_LoadMemo`)."""
+        _LOAD_MEMO.clear()
+
+    def _clone(self, environ: dict) -> "Config":
+        """An independent copy with ``environ`` as its environment (the table's entries are
+        never changed in place, so its dict is copied shallowly) and PID/PPID of this
+        process (they differ in a fork)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.environ = dict(environ)
+        new._table = dict(self._table)
+        new._cache = {}
+        new.sources, new.local_sources = list(self.sources), list(self.local_sources)
+        new.warnings = list(self.warnings)
+        new._load_args = dict(self._load_args) if self._load_args is not None else None
+        new._deps = None
+        new._rng = random.Random(self._seed)
+        new._ctx = MacroContext(new._lookup, new.environ, new._rng)
+        for name, value in (("PID", os.getpid()), ("PPID", os.getppid())):
+            entry = new._table.get(name)
+            if entry is not None and entry.value != str(value):
+                new._insert(name, str(value), SOURCE_DETECTED)
+        return new
+
+    def _note_path(self, kind: str, path: str, st: os.stat_result | None = None,
+                   content=None) -> None:
+        """While :meth:`load` records: ``path`` was consulted (a ``"file"``, or a ``"dir"``
+        whose listing is ``content``); ``st`` its stat (None: absent), else stat it now."""
+        if self._deps is None:
+            return
+        if st is None and content is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+        self._deps.append((kind, path, _stamp(st), content))
 
     def reload(self) -> set[str]:
         """Re-read every source from scratch (``condor_reconfig``).
@@ -214,6 +273,8 @@ class Config:
         only_env = root is not None and root.upper() == "ONLY_ENV"
         if root is None:
             root = self._search_root()
+            for path in self._root_candidates():
+                self._note_path("file", path)
             if root is None and args.get("require_root", True):
                 raise ConfigError(
                     "Neither the environment variable CONDOR_CONFIG, /etc/condor/, "
@@ -240,10 +301,12 @@ class Config:
         user_file = self.param("USER_CONFIG_FILE")
         if user_file and not only_env and args.get("read_user_config", True) and os.geteuid() != 0:
             path = self._user_file(user_file)
+            if path:
+                self._note_path("file", path)
             if path and os.access(path, os.R_OK):
                 self._parse_file(path, 1, required=False)
 
-        for key, value in env.items():
+        for key, value in dict.items(env):   # (the memo keys on these: _condor_env)
             if key[:8].lower() == "_condor_" and key[8:].strip():
                 name = key[8:].strip()
                 value = expand_self(value.lstrip(), self._self_names(name), self._ctx)
@@ -262,12 +325,16 @@ class Config:
                               "does not exist.")
 
     @staticmethod
-    def _search_root() -> str | None:
+    def _root_candidates() -> list[str]:
         candidates = list(ROOT_CONFIG_SEARCH)
         home = detect.condor_home()
         if home:
             candidates.append(os.path.join(home, "condor_config"))
-        for path in candidates:
+        return candidates
+
+    @staticmethod
+    def _search_root() -> str | None:
+        for path in Config._root_candidates():
             if os.access(path, os.R_OK) and not os.path.isdir(path):
                 return path
         return None
@@ -305,7 +372,9 @@ class Config:
             try:
                 names = os.listdir(directory)
             except OSError:
+                self._note_path("dir", directory, None, ())
                 continue
+            self._note_path("dir", directory, None, tuple(sorted(names)))
             files = [os.path.join(directory, name) for name in names
                      if not os.path.isdir(os.path.join(directory, name))
                      and not (pattern and pattern.search(name))]
@@ -350,8 +419,12 @@ class Config:
         else:
             try:
                 with open(path, "rb") as fh:
-                    text = fh.read().decode("utf-8", "replace")
+                    st = os.fstat(fh.fileno())
+                    data = fh.read()
+                text = data.decode("utf-8", "replace")
+                self._note_path("file", path, st, data)
             except OSError as exc:
+                self._note_path("file", path)
                 if not required:
                     return
                 message = f"Can't read config source {path}: {exc.strerror or exc}"
@@ -675,3 +748,148 @@ def parse_boolean(text: str) -> bool | None:
     if isinstance(value, (int, float)):
         return value != 0
     return None
+
+
+# ---- the load memo ----------------------------------------------------------------------------
+# A fork server (pyhtc.daemoncore.zygote) loads the configuration once; each forked starter or
+# shadow then calls Config.load() with the same arguments and gets a copy instead of parsing
+# every file again.  HTCondor's daemons are long-lived and have no such need; this is pyhtc's.
+
+_MISSING = object()
+#: a file whose mtime is this close to (or after) the memo's birth may have changed within
+#: the file system's timestamp granularity without changing its stamp: compare its bytes
+_RACY_NS = 2_000_000_000
+
+
+class _EnvRecorder(dict):
+    """The environment a load runs with, noting each name it looks up (``reads``: name ->
+    value or None when unset); anything that takes the whole mapping (a config command's
+    environment) sets ``whole``."""
+
+    def __init__(self, env: dict):
+        super().__init__(env)
+        self.reads: dict[str, str | None] = {}
+        self.whole = False
+
+    def get(self, key, default=None):
+        value = dict.get(self, key, _MISSING)
+        self.reads[key] = None if value is _MISSING else value
+        return default if value is _MISSING else value
+
+    def __getitem__(self, key):
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key):
+        return self.get(key, _MISSING) is not _MISSING
+
+    def _all(self):
+        self.whole = True
+
+    def keys(self):
+        self._all()
+        return dict.keys(self)
+
+    def items(self):
+        self._all()
+        return dict.items(self)
+
+    def values(self):
+        self._all()
+        return dict.values(self)
+
+    def __iter__(self):
+        self._all()
+        return dict.__iter__(self)
+
+    def copy(self):
+        self._all()
+        return dict(dict.items(self))
+
+
+def _condor_env(env: dict) -> tuple:
+    """The ``_CONDOR_<NAME>`` overrides in ``env`` (load step 6), sorted."""
+    return tuple(sorted((k, v) for k, v in env.items() if k[:8].lower() == "_condor_"))
+
+
+def _stamp(st: os.stat_result | None) -> tuple | None:
+    if st is None:
+        return None
+    return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class _LoadMemo:
+    """Results of :meth:`Config.load` in this process (and, inherited, in its forks).
+
+    A result is reused when ``load`` is called with the same arguments, the same uids, gids
+    and working directory, the same values for every environment name the first load looked
+    up, the same ``_CONDOR_*`` variables, and when every file it consulted still has the same
+    (mode, device, inode, size, mtime_ns, ctime_ns) -- absent files still absent -- and every
+    configuration directory the same listing.  A file changed within
+    :data:`_RACY_NS` of the memo's birth is compared byte for byte as well (time stamps are
+    coarse).  Loads that ran a command (``cmd |``, ``include command``) or drew a random
+    number are never memoized."""
+
+    PER_KEY = 4
+
+    def __init__(self):
+        self._memos: dict[tuple, list] = {}
+
+    def clear(self) -> None:
+        self._memos.clear()
+
+    @staticmethod
+    def _who() -> tuple:
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            cwd = None
+        return (os.getuid(), os.geteuid(), os.getgid(), os.getegid(), cwd)
+
+    def store(self, key: tuple, reads: dict, condor_env: tuple, deps: list, template: "Config") -> None:
+        memos = self._memos.setdefault(key + self._who(), [])
+        memos.insert(0, (tuple(reads.items()), condor_env, tuple(deps), template, time.time_ns()))
+        del memos[self.PER_KEY:]
+
+    def lookup(self, key: tuple, env: dict) -> "Config | None":
+        memos = self._memos.get(key + self._who())
+        if not memos:
+            return None
+        condor = None
+        for reads, condor_env, deps, template, born in memos:
+            if any(env.get(name) != value for name, value in reads):
+                continue
+            if condor is None:
+                condor = _condor_env(env)
+            if condor != condor_env:
+                continue
+            if all(_unchanged(dep, born) for dep in deps):
+                return template
+        return None
+
+
+def _unchanged(dep: tuple, born: int) -> bool:
+    kind, path, stamp, content = dep
+    if kind == "dir":
+        try:
+            return tuple(sorted(os.listdir(path))) == content
+        except OSError:
+            return content == ()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return stamp is None
+    if _stamp(st) != stamp:
+        return False
+    if content is not None and st.st_mtime_ns >= born - _RACY_NS:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read() == content
+        except OSError:
+            return False
+    return True
+
+
+_LOAD_MEMO = _LoadMemo()

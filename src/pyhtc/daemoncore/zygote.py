@@ -23,7 +23,18 @@ changes to ``cwd``, starts a new session when asked (so that it survives its dae
 the zygote: a shadow finishes its job after a schedd crash) and calls the module's
 ``main(argv)``; its return value is the exit code (``os._exit``).  With
 ``PYHTC_ZYGOTE_PROFILE=<dir>`` in the child's environment, each child writes a cProfile of its
-``main`` to ``<dir>/<module>.<pid>.prof``.
+``main`` to ``<dir>/<module>.<pid>.prof`` (in CPU seconds of the process instead of wall-clock
+seconds when ``PYHTC_ZYGOTE_PROFILE_CLOCK=cpu`` is set too).
+
+Contract with the served modules: a module may name, in ``FORK_SERVER_PRELOAD``, the
+modules it imports lazily (the zygote imports them too), and may define
+``fork_server_warmup()``: the zygote calls it once, after the imports and before serving,
+to fill per-process caches its children then inherit (e.g. ``Config.load`` as ``main``
+calls it, whose memo makes the children's load a copy -- see
+:meth:`pyhtc.config.Config.load` -- or a probe of the cgroup hierarchies).  It runs in the
+zygote's environment, not the child's; whatever it caches must be keyed so that a
+different environment simply misses.  An exception in it is printed to the zygote's
+stderr and otherwise ignored.
 
 :class:`Zygote` is the daemon's side: :meth:`Zygote.create_process` returns the child's
 pid at once and runs the DaemonCore reaper with the exit status later, exactly as
@@ -35,6 +46,7 @@ zygote.  When no zygote can be started the daemon falls back to ``create_process
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import json
 import os
@@ -105,7 +117,10 @@ def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
         prof_dir = os.environ.get("PYHTC_ZYGOTE_PROFILE")
         if prof_dir:  # a cProfile of each child: <dir>/<module>.<pid>.prof
             import cProfile
-            prof = cProfile.Profile()
+            import time
+            # PYHTC_ZYGOTE_PROFILE_CLOCK=cpu: CPU seconds of the process instead of wall time
+            cpu = os.environ.get("PYHTC_ZYGOTE_PROFILE_CLOCK", "").lower() == "cpu"
+            prof = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
             try:
                 rc = prof.runcall(mod.main, argv)
             finally:
@@ -170,15 +185,31 @@ def serve(fd: int, preload: list[str]) -> int:
     """The zygote's main loop on the inherited socket ``fd``: import ``preload``, then fork
     one child per request and report pids and exit statuses until the daemon closes the
     socket.  Returns 0."""
+    modules = []
     for name in preload:
         if name.strip():   # the padding argument is blank
             mod = importlib.import_module(name.strip())
+            modules.append(mod)
             # what the program imports lazily (at first use) is imported here too
             for extra in getattr(mod, "FORK_SERVER_PRELOAD", ()):
                 try:
                     importlib.import_module(extra)
                 except ImportError:
                     pass
+    for mod in modules:
+        warmup = getattr(mod, "fork_server_warmup", None)
+        if callable(warmup):
+            try:
+                warmup()
+            except Exception:  # not fatal: the children just start colder
+                print(f"{mod.__name__}.fork_server_warmup() failed:", file=sys.stderr)
+                traceback.print_exc()
+                sys.stderr.flush()
+    # everything imported and warmed up so far is shared with the children copy-on-write;
+    # a child's garbage collector would write to every object's header and so copy every
+    # page: move them out of its reach (gc.freeze, CPython 3.7+)
+    gc.collect()
+    gc.freeze()
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     conn = _Conn(sock)

@@ -34,8 +34,37 @@ class CgroupError(Exception):
     """A cgroup could not be created, joined or removed; message names the path."""
 
 
+#: what :func:`remember_hierarchy` found, for this process and its forks (or None)
+_remembered: dict | None = None
+
+
+def remember_hierarchy() -> str | None:
+    """Read the mount table, this process's cgroups and the usable flavour once and keep
+    them (a fork server does this so each forked starter does not; a hierarchy mounted
+    later is not seen by this process or its forks).  Returns :func:`detect_mode`."""
+    global _remembered
+    _remembered = None
+    found = {"mounts": _mounts()}
+    try:
+        with open("/proc/self/cgroup") as f:
+            found["self"] = f.read()
+    except OSError:
+        found["self"] = ""
+    _remembered = found
+    found["mode"] = detect_mode()
+    return found["mode"]
+
+
+def forget_hierarchy() -> None:
+    """Undo :func:`remember_hierarchy`."""
+    global _remembered
+    _remembered = None
+
+
 def _mounts() -> list[tuple[str, str, list[str]]]:
     """(mount point, fstype, super options) from /proc/self/mountinfo."""
+    if _remembered is not None:
+        return _remembered["mounts"]
     out = []
     try:
         with open("/proc/self/mountinfo") as f:
@@ -75,9 +104,14 @@ def self_cgroup(key: str) -> str:
     controller name such as "freezer", or "" for v2), from /proc/self/cgroup;
     "/" when not found."""
     try:
-        with open("/proc/self/cgroup") as f:
-            for line in f:
-                hid, ctls, path = line.rstrip("\n").split(":", 2)
+        if _remembered is not None:
+            lines = _remembered["self"].splitlines()
+        else:
+            with open("/proc/self/cgroup") as f:
+                lines = f.read().splitlines()
+        for line in lines:
+            if line.count(":") >= 2:
+                hid, ctls, path = line.split(":", 2)
                 if key == "" and hid == "0" and ctls == "":
                     return path
                 if key and key in ctls.split(","):
@@ -107,6 +141,13 @@ def _read_pids(path: str) -> set[int]:
 
 def _rmdir_tree(path: str) -> None:
     """Remove a cgroup directory and its sub-cgroups (deepest first)."""
+    try:
+        os.rmdir(path)      # the usual case: no sub-cgroups
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass
     if not os.path.isdir(path):
         return
     for dirpath, dirnames, _ in os.walk(path, topdown=False):
@@ -218,8 +259,11 @@ class Cgroup(abc.ABC):
             return
         self.thaw()
         deadline = time.monotonic() + timeout
+        first = True
         while True:
-            if kill:
+            if first and not kill:
+                first = False   # usually empty by now: try removing before evacuating
+            elif kill:
                 self.kill_all(timeout=max(0.1, deadline - time.monotonic()))
             else:
                 self.evacuate()
@@ -452,6 +496,8 @@ def detect_mode() -> str | None:
     at /sys/fs/cgroup (pure v2), "v1" when the v1 freezer and cpuacct
     hierarchies are mounted, "v2" again for a writable hybrid
     /sys/fs/cgroup/unified, else None (no usable cgroups)."""
+    if _remembered is not None and "mode" in _remembered:
+        return _remembered["mode"]
     v2 = v2_mount()
     if v2 == CGROUP_ROOT:
         return "v2" if os.access(v2, os.W_OK) else None

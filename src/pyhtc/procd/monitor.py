@@ -37,7 +37,8 @@ import time
 from . import pidenvid
 from .cgroups import Cgroup, CgroupError, open_cgroup
 from .family import Member, ProcFamily
-from .procinfo import ProcInfo, get_proc_info, snapshot as read_process_table
+from .procinfo import (ProcInfo, can_list_children, children_of, get_proc_info, read_pid,
+                       snapshot as read_process_table)
 from .protocol import ProcFamilyDump, ProcFamilyError as E, ProcFamilyProcessDump, ProcFamilyUsage
 
 log = logging.getLogger("pyhtc.procd")
@@ -68,13 +69,31 @@ class ProcFamilyMonitor:
       min_tracking_gid/max_tracking_gid: the ``-G`` range for supplementary
         group tracking (0/0 = disabled); ``allocate_gids`` False is ``-E``
         (gids are associated by the client, not allocated by us).
-    Raises ValueError if ``root_pid`` does not exist.
+      scan: "table" reads the whole process table at each snapshot (what the
+        procd does: the environment, login and group trackers can find any
+        process); "family" reads only the families' processes -- their roots,
+        known members and everything below them (/proc/<pid>/task/*/children),
+        the processes in their cgroups, and the children of ``adopters`` --
+        so a snapshot costs in proportion to the families, not to the machine
+        (falls back to "table" where the kernel cannot list children).
+      adopters: pids (not members) whose children belong to the root family:
+        a child subreaper (:func:`~pyhtc.procd.procinfo.become_subreaper`),
+        e.g. the starter, to which the job's daemonized descendants are
+        re-parented.  Only with scan="family".
+    Raises ValueError if ``root_pid`` does not exist or ``scan`` is unknown.
     """
 
     def __init__(self, root_pid: int | None = None, *, except_if_root_dies: bool = False,
                  max_snapshot_interval: int = 60, base_cgroup: str = "htcondor",
                  cgroup_mode: str | None = None, min_tracking_gid: int = 0,
-                 max_tracking_gid: int = 0, allocate_gids: bool = True):
+                 max_tracking_gid: int = 0, allocate_gids: bool = True,
+                 scan: str = "table", adopters: tuple[int, ...] = ()):
+        if scan not in ("table", "family"):
+            raise ValueError(f"scan must be 'table' or 'family', not {scan!r}")
+        if scan == "family" and not can_list_children():
+            scan = "table"
+        self.scan = scan
+        self.adopters = frozenset(adopters) if scan == "family" else frozenset()
         if root_pid is None:
             root_pid = os.getpid()
         info = get_proc_info(root_pid)
@@ -144,9 +163,36 @@ class ProcFamilyMonitor:
         with self.lock:
             self._snapshot()
 
+    def _read_procs(self) -> dict[int, ProcInfo]:
+        """The processes this snapshot looks at (see ``scan`` in the class doc)."""
+        if self.scan == "table":
+            return read_process_table()
+        seeds = set(self.members)
+        for fam in self.root.subtree():
+            seeds.add(fam.root_pid)
+            if fam.cgroup is not None:
+                try:
+                    seeds.update(fam.cgroup.procs())
+                except (CgroupError, OSError):
+                    pass
+        for pid in self.adopters:
+            seeds.update(children_of(pid))
+        procs: dict[int, ProcInfo] = {}
+        todo = [p for p in seeds if p not in self.adopters]
+        while todo:
+            pid = todo.pop()
+            if pid in procs or pid in self.adopters or pid <= 0:
+                continue
+            info = read_pid(pid)
+            if info is None:
+                continue
+            procs[pid] = info
+            todo.extend(children_of(pid))
+        return procs
+
     def _snapshot(self) -> None:
         now = time.monotonic()
-        procs = read_process_table()
+        procs = self._read_procs()
         # 1. update known processes, retire the exited ones
         exited: list[Member] = []
         reaped_delta: dict[int, tuple[float, float]] = {}  # pid -> growth of cutime, cstime
@@ -254,6 +300,13 @@ class ProcFamilyMonitor:
                     env = pi.environ()  # read at most once per snapshot (exec may change it)
                     if any(pidenvid.matches(c, env) for c in fam.env_cookies):
                         self._claim(fam, pi, "ENV")
+        # children of an adopter (a subreaper such as the starter): orphaned
+        # descendants of the root family's processes (pyhtc's; HTCondor finds
+        # those by environment or cgroup)
+        if self.adopters:
+            for pid, pi in candidates.items():
+                if pid not in self.members and pi.ppid in self.adopters:
+                    self._add(self.root, pi, "REAPER")
         # PARENT tracker last, repeated until no change (parent_tracker.cpp)
         changed = True
         while changed:
@@ -274,6 +327,8 @@ class ProcFamilyMonitor:
         if w == 0:
             return
         wi = procs.get(w)
+        if wi is None and self.scan == "family":
+            wi = get_proc_info(w)   # watchers are outside the families' tree
         if wi is not None and not wi.zombie and wi.birthday <= fam.root_birthday + _BIRTHDAY_SLACK:
             return
         if fam is self.root:
@@ -406,10 +461,12 @@ class ProcFamilyMonitor:
             fam.gids.add(gid)
             return E.SUCCESS
 
-    def track_family_via_cgroup(self, pid: int, cgroup: str) -> E:
+    def track_family_via_cgroup(self, pid: int, cgroup: str, made: Cgroup | None = None) -> E:
         """TRACK_FAMILY_VIA_CGROUP: create (or adopt) cgroup ``<BASE_CGROUP>/<cgroup>``,
         move the family's processes into it and claim whatever runs in it.
-        The cgroup is removed at unregister if we created it.
+        The cgroup is removed at unregister if we created it.  ``made``: a Cgroup the
+        caller already opened (named ``cgroup``; e.g. so the family's root could join it
+        before exec); it is then ours, removed likewise if it was created.
         Errors: FAMILY_NOT_FOUND, ALREADY_REGISTERED (family already has a
         cgroup), NO_CGROUP_ID_AVAILABLE (no usable cgroups, bad name, or the
         cgroup belongs to another family)."""
@@ -422,14 +479,19 @@ class ProcFamilyMonitor:
             for f in self.root.subtree():
                 if f.cgroup is not None and f.cgroup.name == cgroup:
                     return E.NO_CGROUP_ID_AVAILABLE
-            try:
-                cg = open_cgroup(cgroup, self.base_cgroup, self.cgroup_mode)
-            except CgroupError as e:
-                log.warning("track_family_via_cgroup: %s", e)
-                return E.NO_CGROUP_ID_AVAILABLE
+            if made is not None:
+                if made.name != cgroup:
+                    return E.NO_CGROUP_ID_AVAILABLE
+                cg = made
+            else:
+                try:
+                    cg = open_cgroup(cgroup, self.base_cgroup, self.cgroup_mode)
+                except CgroupError as e:
+                    log.warning("track_family_via_cgroup: %s", e)
+                    return E.NO_CGROUP_ID_AVAILABLE
             fam.cgroup = cg
             for m in list(fam.members.values()):
-                if m.pid != os.getpid():
+                if m.pid != os.getpid() and not cg.contains(m.info.cgroups()):
                     cg.add(m.pid)
                     m.info._cgroups = None
             return E.SUCCESS
@@ -541,17 +603,22 @@ class ProcFamilyMonitor:
                 time.sleep(0.01)
 
     # ------------------------------------------------------------------ usage
-    def _subtree_cpu(self, fam: ProcFamily) -> tuple[float, float]:
+    def _subtree_cpu(self, fam: ProcFamily, cg_usage: dict | None = None) -> tuple[float, float]:
+        """(user, sys) CPU seconds of ``fam`` and its subfamilies; ``cg_usage`` caches each
+        cgroup's usage for the caller (family root pid -> CgroupUsage)."""
+        cg_usage = {} if cg_usage is None else cg_usage
         u, s = fam.own_cpu()
         cu = cs = 0.0  # children with their own cgroup
         for c in fam.children:
-            x, y = self._subtree_cpu(c)
+            x, y = self._subtree_cpu(c, cg_usage)
             if c.cgroup is not None:
                 cu, cs = cu + x, cs + y
             else:
                 u, s = u + x, s + y
         if fam.cgroup is not None:
-            usage = fam.cgroup.usage()
+            usage = cg_usage.get(fam.root_pid)
+            if usage is None:
+                usage = cg_usage[fam.root_pid] = fam.cgroup.usage()
             if usage.user_cpu >= 0:
                 # the cgroup counts everything that ran in it, including
                 # processes no snapshot saw; psutil counts time from before a
@@ -574,7 +641,8 @@ class ProcFamilyMonitor:
                 if fam is None:
                     return E.FAMILY_NOT_FOUND, None
             out = ProcFamilyUsage()
-            out.user_cpu_time, out.sys_cpu_time = self._subtree_cpu(fam)
+            cg_usage: dict = {}
+            out.user_cpu_time, out.sys_cpu_time = self._subtree_cpu(fam, cg_usage)
             peak = 0
             for f in fam.subtree():
                 for m in f.members.values():
@@ -585,7 +653,7 @@ class ProcFamilyMonitor:
                     out.total_image_size += m.info.vms // 1024
                     out.total_resident_set_size += m.info.rss // 1024
                 if f.cgroup is not None:
-                    cu = f.cgroup.usage()
+                    cu = cg_usage.get(f.root_pid) or f.cgroup.usage()
                     if cu.memory_peak > 0:
                         peak = max(peak, cu.memory_peak // 1024)
             out.max_image_size = fam.max_image_size
@@ -654,7 +722,8 @@ class ProcFamilyMonitor:
             return m.family.root_pid if m else None
 
     def method_of(self, pid: int) -> str | None:
-        """Which tracker claimed ``pid`` (PID, PARENT, ENV, LOGIN, GROUP, CGROUP)."""
+        """Which tracker claimed ``pid`` (PID, PARENT, ENV, LOGIN, GROUP, CGROUP, or
+        REAPER: a child of an adopter)."""
         with self.lock:
             m = self.members.get(pid)
             return m.method if m else None

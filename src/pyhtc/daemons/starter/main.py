@@ -16,9 +16,17 @@ Follows src/condor_starter.V6.1 (starter.cpp, os_proc.cpp, vanilla_proc.cpp):
   (ShouldTransferFiles NO, or IF_NEEDED with the same FileSystemDomain); ``In``/``Out``/
   ``Err`` are relative to that directory;
 - the job is a procd family (:class:`pyhtc.procd.ProcFamilyMonitor` in-process) in its own
-  cgroup when cgroups are usable, with the memory limit set to the slot's Memory; a kill by
-  the kernel's OOM killer puts the job on hold with code 34 (JobOutOfResources, subcode 102)
-  and HTCondor's reason text;
+  cgroup when cgroups are usable (made before the job starts; the job joins it before it
+  execs), with the memory limit set to the slot's Memory; a kill by the kernel's OOM killer
+  puts the job on hold with code 34 (JobOutOfResources, subcode 102) and HTCondor's reason
+  text.  The starter is a child subreaper, so the job's daemonized descendants are
+  re-parented to it; the family is found from the job, the starter and the cgroup, and
+  sampled every PID_SNAPSHOT_INTERVAL seconds -- never by scanning the process table;
+- ``+PreCmd``/``+PostCmd`` run before and after the job when
+  STARTER_ALLOW_JOB_PRE_AND_POST_CMD allows (:mod:`.scripts`); a job with
+  ``checkpoint_exit_code`` (SuccessCheckpointExitCode, WantFTOnCheckpoint) that exits with
+  it is started again in the same sandbox, its output appended (vanilla_proc.cpp; pyhtc
+  keeps the checkpoint in the sandbox instead of uploading it to the submit side);
 - signals from the startd: SIGTERM = vacate (the job's KillSig, then a hard kill after
   MachineMaxVacateTime), SIGQUIT = kill the family now, SIGTSTP = suspend the family
   (freezer), SIGCONT = continue it;
@@ -49,7 +57,8 @@ from pyhtc.daemoncore.log import Category, DebugLog
 from .environment import parse_arguments, parse_environment
 
 #: modules imported at first use; a fork server (pyhtc.daemoncore.zygote) imports them once
-FORK_SERVER_PRELOAD = ("pwd", "select", "pyhtc.procd", "pyhtc.procd.monitor", "pyhtc.procd.cgroups",
+FORK_SERVER_PRELOAD = ("pwd", "select", "io", "pyhtc.procd", "pyhtc.procd.monitor", "pyhtc.procd.cgroups",
+                       "pyhtc.procd.procinfo", "pyhtc.daemons.starter.scripts",
                        "pyhtc.daemons.starter.transfer", "pyhtc.filetransfer.plan",
                        "pyhtc.filetransfer", "pyhtc.config.detect", "psutil")
 NUM_THREADS_VARS = ("CUBACORES GOMAXPROCS JULIA_NUM_THREADS MKL_NUM_THREADS NUMEXPR_NUM_THREADS "
@@ -84,6 +93,10 @@ class Starter:
         self.vacate_deadline: Optional[float] = None
         self.evicted = False
         self.suspended = False
+        self.subreaper = False
+        self.next_snapshot = float("inf")
+        self.start_time: Optional[float] = None
+        self.checkpoint_cpu = (0.0, 0.0)    # CPU of the runs before self-checkpoint restarts
 
     # -- setup --------------------------------------------------------------------------
     def job_user(self):
@@ -122,13 +135,21 @@ class Starter:
         except KeyError:
             raise ValueError(f"cannot run the job: no account {name!r} on this machine") from None
 
-    def make_sandbox(self) -> None:
+    def make_sandbox(self, ad_files: tuple[str, str] | None = None) -> None:
         """Create dir_<pid> (mode 0700, owned by the job's account) with .job.ad and
-        .machine.ad in it."""
+        .machine.ad in it: ``ad_files`` (the job and machine ad files the startd handed
+        us, already in old syntax) are moved there, else the ads are written."""
         self.user = self.job_user()
         os.makedirs(self.sandbox, mode=0o700)
-        write_ad(os.path.join(self.sandbox, ".job.ad"), self.job)
-        write_ad(os.path.join(self.sandbox, ".machine.ad"), self.machine)
+        for ad, name, src in ((self.job, ".job.ad", ad_files and ad_files[0]),
+                              (self.machine, ".machine.ad", ad_files and ad_files[1])):
+            dst = os.path.join(self.sandbox, name)
+            try:
+                if not src:
+                    raise OSError("no file to move")
+                os.rename(src, dst)
+            except OSError:
+                write_ad(dst, ad)
         if self.user is not None:
             for path in (self.sandbox, os.path.join(self.sandbox, ".job.ad"),
                          os.path.join(self.sandbox, ".machine.ad")):
@@ -154,6 +175,13 @@ class Starter:
             env.update(parse_environment(str(self.job["Environment"]), new_syntax=True))
         elif "Env" in self.job:
             env.update(parse_environment(str(self.job["Env"]), new_syntax=False))
+        env.update(self.published_environment(cwd))
+        return env
+
+    def published_environment(self, cwd: str) -> dict:
+        """What the starter adds to every job's environment (PublishToEnv): thread counts,
+        _CONDOR_SCRATCH_DIR, _CONDOR_SLOT, _CONDOR_JOB_AD ... (see the module docstring)."""
+        env = {}
         cpus = int(_num(self.machine.get("Cpus"), 1))
         for var in (self.config.param("STARTER_NUM_THREADS_ENV_VARS") or NUM_THREADS_VARS).split():
             env[var] = str(cpus)
@@ -192,7 +220,11 @@ class Starter:
             # brings them home
             name = os.path.basename(name)
         path = name if os.path.isabs(name) else os.path.join(cwd, name)
-        append = attr != "In" and stream
+        # a job that checkpoints appends to its output across restarts (vanilla_proc.cpp
+        # outputOpenFlags: WantCheckpointSignal, WantFTOnCheckpoint, or DontAppend false)
+        append = attr != "In" and (stream or self.job.get("WantFTOnCheckpoint") is True
+                                   or self.job.get("WantCheckpointSignal") is True
+                                   or self.job.get("DontAppend") is False)
         user = getattr(self, "user", None)
         if user is None:
             return open(path, "rb" if mode == "r" else ("ab" if append else "wb"))
@@ -205,58 +237,167 @@ class Starter:
             os.seteuid(0)
             os.setegid(0)
 
+    # -- pre and post commands (scripts.py) ----------------------------------------------------
+    def run_script(self, name: str) -> Optional[C.ClassAd]:
+        """Run the job's ``<name>Cmd`` ("Pre" or "Post") when it has one and
+        STARTER_ALLOW_JOB_PRE_AND_POST_CMD allows, and wait for it (a vacate or kill request
+        meanwhile kills it and marks the job evicted).  Returns the hold (HoldReason,
+        HoldReasonCode, HoldReasonSubCode) when it failed, else None."""
+        from . import scripts
+        if not scripts.wanted(self.job, name):
+            return None
+        self.log.dprintf(Category.ALWAYS, f"Job {name}Cmd: {self.job[name + 'Cmd']}")
+        if not scripts.allowed(self.config, self.machine, self.job):
+            self.log.dprintf(Category.ALWAYS, "STARTER_ALLOW_JOB_PRE_AND_POST_CMD evaluated to false, "
+                             "PreCmd and PostCmd will be ignored")
+            return None
+        cwd = self.job_cwd()
+        hold = C.ClassAd({"HoldReason": f"{name} script failed.",
+                          "HoldReasonCode": scripts.HOLD_CODES[name], "HoldReasonSubCode": 0})
+        user = getattr(self, "user", None)
+        ids = (user.pw_uid, user.pw_gid, user.pw_name) if user is not None else None
+        try:
+            argv = scripts.command(self.job, name, self.sandbox)
+            env = scripts.environment(self.job, name, self.published_environment(cwd))
+            self.log.dprintf(Category.ALWAYS, f"About to exec {name} script: {argv[0]} {' '.join(argv[2:])}")
+            pid = scripts.spawn(argv, cwd, env, ids)
+        except (OSError, ValueError) as exc:
+            self.log.dprintf(Category.ALWAYS, f"ERROR: {name} script: {exc}")
+            hold["HoldReason"] = f"{name} script failed: {exc}"
+            return hold
+        self.log.dprintf(Category.ALWAYS, f"Create_Process succeeded, pid={pid}")
+        status = None
+        while status is None:
+            while self.requests:
+                sig = self.requests.pop(0)
+                if sig in (signal.SIGTERM, signal.SIGQUIT):
+                    self.evicted = True
+                    try:
+                        os.kill(pid, signal.SIGKILL if sig == signal.SIGQUIT else signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = raw
+            else:
+                time.sleep(0.01)
+        self.log.dprintf(Category.ALWAYS, f"Process exited, pid={pid}, status={os.waitstatus_to_exitcode(status)}")
+        want = scripts.desired_status(self.job, name)
+        if want is not None and status != want and not self.evicted:
+            self.log.dprintf(Category.ALWAYS, f"{name} script failed, putting job on hold.")
+            return hold
+        return None
+
     # -- running ----------------------------------------------------------------------------
     def start_job(self):
-        """Start the job held at a pipe until it is in its family and cgroup."""
+        """Start the job and track its family.  Its cgroup (when cgroups are usable) is made
+        first and the forked child joins it before it drops root and execs, so nothing the
+        job runs escapes; the family is then found by walking down from the job and from us
+        (a child subreaper: the job's daemonized descendants are re-parented to us) and
+        through the cgroup -- never by reading the whole process table, so the cost follows
+        the family's size, not the machine's."""
         from pyhtc.procd import ProcFamilyMonitor
+        from pyhtc.procd.procinfo import become_subreaper
+        self.subreaper = become_subreaper()
         cwd = self.job_cwd()
         argv = self.command(cwd)
         env = self.environment(cwd)
+        cgroup = self._make_cgroup()
         fin, fout, ferr = self._open("In", cwd, "r"), self._open("Out", cwd, "w"), self._open("Err", cwd, "w")
         try:
             user = getattr(self, "user", None)
             ids = (user.pw_uid, user.pw_gid, user.pw_name) if user is not None else None
-            self.proc = HeldProcess(argv, cwd, env, (fin.fileno(), fout.fileno(), ferr.fileno()), ids)
+            self.proc = HeldProcess(argv, cwd, env, (fin.fileno(), fout.fileno(), ferr.fileno()), ids,
+                                    join=cgroup, hold=False)
+        except OSError:
+            self._drop_cgroup(cgroup)
+            raise
         finally:
             for f in (fin, fout, ferr):
                 f.close()
         self.job_pid = self.proc.pid
-        self.start_time = time.time()
-        # the job (still held before exec) is the root of the monitored family: one
-        # snapshot of the process table instead of two (monitor + register_subfamily)
+        if getattr(self, "start_time", None) is None:   # kept across checkpoint restarts
+            self.start_time = time.time()
         try:
             self.monitor = ProcFamilyMonitor(root_pid=self.job_pid,
-                                             max_snapshot_interval=self.update_interval())
+                                             max_snapshot_interval=self.snapshot_interval(),
+                                             scan="family",
+                                             adopters=(self.pid,) if self.subreaper else ())
         except ValueError as exc:
             self.proc.kill()
+            self._drop_cgroup(cgroup)
             raise OSError(f"cannot track the job's processes: {exc}") from None
         self.log.dprintf(Category.ALWAYS, f"Create_Process succeeded, pid={self.job_pid} "
                          f"({' '.join(argv)}); family root {self.job_pid}")
-        self._setup_cgroup()
-        self.proc.release()
-        self.monitor.start_periodic_snapshots(1.0)
+        if cgroup is not None:
+            err = self.monitor.track_family_via_cgroup(self.job_pid, cgroup.name, made=cgroup)
+            if err.name == "SUCCESS":
+                self.cgroup = cgroup
+            else:
+                self.log.dprintf(Category.ALWAYS, f"No cgroup for the job ({err.name}); "
+                                 "tracking by process tree")
+                self._drop_cgroup(cgroup)
+        # the wait loop samples the family every PID_SNAPSHOT_INTERVAL seconds (no thread)
+        self.next_snapshot = time.time() + self.snapshot_interval()
 
-    def _setup_cgroup(self) -> None:
+    def _make_cgroup(self):
+        """The job's cgroup ``htcondor/condor_<execute>_<slot>_<starter pid>`` with the
+        slot's Memory as its limit (CGROUP_MEMORY_LIMIT_POLICY none: no limit), or None
+        when cgroups are not usable here (logged)."""
+        from pyhtc.procd.cgroups import CgroupError, open_cgroup
         name = f"condor_{os.path.basename(self.execute.rstrip('/'))}_{self.slot}_{self.pid}"
-        err = self.monitor.track_family_via_cgroup(self.job_pid, name)
-        if err.name != "SUCCESS":
-            self.log.dprintf(Category.ALWAYS, f"No cgroup for the job ({err.name}); tracking by process tree")
-            return
-        self.cgroup = self.monitor.family_cgroup(self.job_pid)
+        try:
+            cgroup = open_cgroup(name, "htcondor")
+        except CgroupError as exc:
+            self.log.dprintf(Category.ALWAYS, f"No cgroup for the job ({exc}); tracking by process tree")
+            return None
         mem = self.machine.get("Memory")
         policy = (self.config.param("CGROUP_MEMORY_LIMIT_POLICY") or "hard").strip().lower()
         if isinstance(mem, int) and mem > 0 and policy != "none":
             try:
-                self.cgroup.set_memory_limit(mem * 1024 * 1024)
+                cgroup.set_memory_limit(mem * 1024 * 1024)
                 self.memory_limit_mb = mem
-                memsw = os.path.join(getattr(self.cgroup, "dirs", {}).get("memory", "/nonexistent"),
+                memsw = os.path.join(getattr(cgroup, "dirs", {}).get("memory", "/nonexistent"),
                                      "memory.memsw.limit_in_bytes")
                 if os.path.exists(memsw):  # no swapping past the limit either
                     with open(memsw, "w") as f:
                         f.write(str(mem * 1024 * 1024))
                 self.log.dprintf(Category.ALWAYS, f"Set the job's cgroup {name} memory limit to {mem} MB")
-            except OSError as exc:
+            except (OSError, CgroupError) as exc:
                 self.log.dprintf(Category.ALWAYS, f"Cannot set the memory limit on cgroup {name}: {exc}")
+        return cgroup
+
+    def _drop_cgroup(self, cgroup) -> None:
+        if cgroup is None:
+            return
+        from pyhtc.procd.cgroups import CgroupError
+        try:
+            cgroup.remove(kill=True, timeout=2.0)
+        except (OSError, CgroupError) as exc:
+            self.log.dprintf(Category.ALWAYS, f"Cannot remove cgroup {cgroup.name}: {exc}")
+
+    def snapshot_interval(self) -> int:
+        """PID_SNAPSHOT_INTERVAL (15 s): how often the family's usage is sampled between
+        the updates (HTCondor's starter registers the family with the procd so)."""
+        try:
+            return max(1, int(self.config.param("PID_SNAPSHOT_INTERVAL") or 15))
+        except ValueError:
+            return 15
+
+    def reap_adopted(self) -> None:
+        """Reap the orphans re-parented to us (we are their subreaper); the job itself is
+        recorded in ``self.proc`` when reaped here."""
+        if not getattr(self, "subreaper", False):
+            return
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.proc.pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
 
     def update_interval(self) -> int:
         try:
@@ -279,8 +420,8 @@ class Starter:
         if usage is None:
             return ad
         self.last_usage = usage
-        ad["RemoteUserCpu"] = float(usage.user_cpu_time)
-        ad["RemoteSysCpu"] = float(usage.sys_cpu_time)
+        ad["RemoteUserCpu"] = float(usage.user_cpu_time) + self.checkpoint_cpu[0]
+        ad["RemoteSysCpu"] = float(usage.sys_cpu_time) + self.checkpoint_cpu[1]
         ad["ImageSize"] = int(max(usage.max_image_size, usage.total_image_size,
                                   usage.max_resident_set_size, usage.total_resident_set_size))
         ad["ResidentSetSize"] = int(max(usage.max_resident_set_size, usage.total_resident_set_size))
@@ -359,6 +500,7 @@ class Starter:
             status = self.proc.poll()
             if status is not None:
                 return status
+            self.reap_adopted()
             now = time.time()
             if self.vacate_deadline is not None and now > self.vacate_deadline:
                 self.log.dprintf(Category.ALWAYS, "MachineMaxVacateTime passed: killing the job's family")
@@ -369,7 +511,11 @@ class Starter:
                 write_ad(self.update_path, usage)
                 self.mirror_for_shadow(".update", usage)
                 next_update = now + self.update_interval()
-            wait = max(0.0, min(next_update - time.time(), 1.0))
+                self.next_snapshot = now + self.snapshot_interval()
+            elif now >= self.next_snapshot:
+                self.monitor.snapshot()
+                self.next_snapshot = now + self.snapshot_interval()
+            wait = max(0.0, min(next_update - time.time(), self.next_snapshot - time.time(), 1.0))
             if self.vacate_deadline is not None:
                 wait = max(0.0, min(wait, self.vacate_deadline - time.time()))
             if pidfd < 0:
@@ -381,6 +527,32 @@ class Starter:
                         pass
                 except BlockingIOError:
                     pass
+
+    def self_checkpointed(self, status: int) -> bool:
+        """Did the job exit to checkpoint itself (vanilla_proc.cpp JobReaper): the job ad has
+        WantFTOnCheckpoint and the exit matches SuccessCheckpointExitCode (or ..Signal with
+        SuccessCheckpointExitBySignal), and no vacate or kill was asked for."""
+        from . import scripts
+        if self.evicted or self.job.get("WantFTOnCheckpoint") is not True:
+            return False
+        want = scripts.desired_status(self.job, "Checkpoint")
+        raw = status << 8 if status >= 0 else -status
+        return want is not None and raw == want
+
+    def restart_after_checkpoint(self) -> None:
+        """End this run of a self-checkpointing job (its family killed, its usage kept) and
+        start it again in the same sandbox (restartCheckpointedJob).  pyhtc does not upload
+        the checkpoint files to the submit side at this point: they stay in the sandbox."""
+        usage = self.usage_ad(refresh=self.cgroup is None)
+        self.checkpoint_cpu = (usage.get("RemoteUserCpu", self.checkpoint_cpu[0]),
+                               usage.get("RemoteSysCpu", self.checkpoint_cpu[1]))
+        self.monitor.kill_family(self.job_pid)
+        self.monitor.shutdown()
+        self.reap_adopted()
+        self.monitor, self.cgroup = None, None
+        self.log.dprintf(Category.ALWAYS, "Job exited with its checkpoint exit code: restarting it "
+                         "in the same sandbox")
+        self.start_job()
 
     def oom_killed(self) -> bool:
         """Did the kernel OOM killer act in the job's cgroup (v1 memory.oom_control
@@ -414,7 +586,7 @@ class Starter:
         result = self.usage_ad(refresh=self.cgroup is None)
         oom = self.oom_killed()
         peak = result.get("MemoryUsage", 0)
-        if self.cgroup is not None:
+        if oom and self.cgroup is not None:
             u = self.cgroup.usage()
             if u.memory_peak > 0:
                 peak = max(peak, (u.memory_peak + 1024 * 1024 - 1) // (1024 * 1024))
@@ -423,6 +595,7 @@ class Starter:
         if self.cgroup is None or self._cgroup_busy():
             self.monitor.kill_family(self.job_pid)
         self.monitor.shutdown()   # removes the job's cgroup
+        self.reap_adopted()
         if status < 0:
             result["ExitBySignal"] = True
             result["ExitSignal"] = -status
@@ -495,17 +668,17 @@ class Starter:
             result.update({"Outcome": "Held", "HoldReasonCode": err[0], "HoldReasonSubCode": err[1],
                            "HoldReason": err[2]})
 
-    def mirror_for_shadow(self, suffix: str, ad: C.ClassAd) -> None:
+    def mirror_for_shadow(self, suffix: str, ad: C.ClassAd, text: str | None = None) -> None:
         """Until the shadow<->starter CEDAR protocol exists: when the job ad names
         ``_condor_ShadowResultFile`` (set by pyhtc's condor_shadow on the same host), also
         write a ".started" marker (StarterPid), the usage (``suffix`` ".update"), the result
         (suffix "") there, and a ".done" marker once the sandbox is cleaned up (the starter
-        then exits)."""
+        then exits).  ``text``: the ad already in old syntax."""
         path = self.job.get("_condor_ShadowResultFile")
         if not isinstance(path, str) or not path:
             return
         try:
-            write_ad(path + suffix, ad)
+            _write_text(path + suffix, ad.printOld() if text is None else text)
         except OSError as exc:
             self.log.dprintf(Category.ALWAYS, f"Cannot write {path + suffix} for the shadow: {exc}")
             return
@@ -533,23 +706,28 @@ class Starter:
 
 class HeldProcess:
     """A child forked now that execs ``argv`` (as ``ids`` = (uid, gid, user name) when
-    given) only when :meth:`release` is called, so it can be put in its family and cgroup
-    first (HTCondor's starter does the same with its
-    Create_Process "family info").  ``poll()`` gives None while it runs, else its exit
-    code (negative: killed by that signal).  Raises OSError if the exec fails."""
+    given).  ``join``: a :class:`pyhtc.procd.cgroups.Cgroup` the child moves itself into
+    first, while still root (HTCondor's starter places the job in its cgroup before exec
+    too).  ``hold``: the child waits at a pipe until :meth:`release` (so it can be put in
+    its family first); otherwise the constructor waits for the exec itself.
+    ``poll()`` gives None while it runs, else its exit code (negative: killed by that
+    signal).  Raises OSError if the exec fails."""
 
     def __init__(self, argv: list[str], cwd: str, env: dict, stdio: tuple[int, int, int],
-                 ids: Optional[tuple[int, int, str]] = None):
-        go_r, go_w = os.pipe()
+                 ids: Optional[tuple[int, int, str]] = None, join=None, hold: bool = True):
+        go_r, go_w = os.pipe() if hold else (-1, -1)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
         if pid == 0:  # child: only async-signal-safe-ish work until exec
             try:
-                os.close(go_w)
+                if hold:
+                    os.close(go_w)
                 os.close(err_r)
                 os.setsid()
                 for i, fd in enumerate(stdio):
                     os.dup2(fd, i)
+                if join is not None:
+                    join.add(os.getpid())
                 if ids is not None:  # uid, gid, name: drop root for good before exec
                     os.initgroups(ids[2], ids[1])
                     os.setgid(ids[1])
@@ -557,7 +735,8 @@ class HeldProcess:
                 os.chdir(cwd)
                 for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGTSTP, signal.SIGCONT, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
-                os.read(go_r, 1)
+                if hold:
+                    os.read(go_r, 1)
                 os.closerange(3, err_w)
                 os.closerange(err_w + 1, 65536)
                 os.execve(argv[0], argv, env)
@@ -566,17 +745,27 @@ class HeldProcess:
                     os.write(err_w, f"{type(exc).__name__}: {exc}".encode()[:1000])
                 finally:
                     os._exit(127)
-        os.close(go_r)
+        if hold:
+            os.close(go_r)
         os.close(err_w)
         self.pid, self._go, self._err = pid, go_w, err_r
         self.returncode: Optional[int] = None
+        if not hold:
+            self._go = None
+            self._exec_result()
 
     def release(self) -> None:
-        """Let the child exec; raises OSError with the child's message if exec failed."""
-        os.write(self._go, b"x")
-        os.close(self._go)
-        msg = os.read(self._err, 1000)
+        """Let a held child exec; raises OSError with the child's message if exec failed."""
+        if self._go is not None:
+            os.write(self._go, b"x")
+            os.close(self._go)
+            self._go = None
+            self._exec_result()
+
+    def _exec_result(self) -> None:
+        msg = os.read(self._err, 1000)   # EOF: the exec closed it (O_CLOEXEC)
         os.close(self._err)
+        self._err = None
         if msg:
             self.poll_wait()
             raise OSError(f"cannot execute the job: {msg.decode(errors='replace')}")
@@ -589,7 +778,8 @@ class HeldProcess:
             pass
         for fd in (self._go, self._err):
             try:
-                os.close(fd)
+                if fd is not None:
+                    os.close(fd)
             except OSError:
                 pass
         self.poll_wait()
@@ -608,20 +798,102 @@ class HeldProcess:
         return self.returncode
 
 
+def _failed(st: Starter, slot: str, exc: Exception) -> int:
+    """The job could not be started: a Failed result, the sandbox removed; returns 1."""
+    st.log.dprintf(Category.ERROR, f"ERROR: failed to start the job: {exc}")
+    failed = C.ClassAd({"Outcome": "Failed", "StarterPid": os.getpid(),
+                        "Slot": slot, "ErrorReason": f"Failed to execute: {exc}"})
+    write_ad(st.result_path, failed)
+    st.mirror_for_shadow("", failed)
+    if st.monitor is not None:
+        st.monitor.shutdown()
+    st.cleanup()
+    st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
+    return 1
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write an ad's old-syntax ``text`` to ``path`` atomically (as adfile.write_ad)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def _truthy(v) -> bool:
     return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0)
 
 
+_VALUE_FLAGS = {"-a": "slot", "-job-ad": "job_ad", "-machine-ad": "machine_ad", "-execute": "execute"}
+_USAGE = ("usage: condor_starter [-f] [-t] [-a SLOT] -job-ad FILE -machine-ad FILE "
+          "[-execute DIR]")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The starter's flags (see the module docstring)."""
-    ap = argparse.ArgumentParser(prog="condor_starter", allow_abbrev=False)
-    ap.add_argument("-f", action="store_true")
-    ap.add_argument("-t", action="store_true", help="log to stderr")
-    ap.add_argument("-a", dest="slot", default="slot1", help="slot name (log suffix)")
-    ap.add_argument("-job-ad", dest="job_ad", required=True)
-    ap.add_argument("-machine-ad", dest="machine_ad", required=True)
-    ap.add_argument("-execute", dest="execute", default=None)
-    return ap.parse_args(argv)
+    """The starter's flags (see the module docstring): ``-f``, ``-t`` (log to stderr),
+    ``-a SLOT`` (default slot1; the log suffix), ``-job-ad FILE``, ``-machine-ad FILE``
+    (both required), ``-execute DIR``; ``-flag=value`` works too.  A fixed set, parsed by
+    hand: building an argparse parser in every starter cost more than the rest of its
+    start.  Errors print the usage and exit with status 2, as argparse does."""
+    ns = argparse.Namespace(f=False, t=False, slot="slot1", job_ad=None, machine_ad=None,
+                            execute=None)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        flag, eq, value = arg.partition("=")
+        if arg in ("-f", "-t"):
+            setattr(ns, arg[1], True)
+        elif flag in _VALUE_FLAGS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    _usage_error(f"argument {flag}: expected one argument")
+                i += 1
+                value = argv[i]
+            setattr(ns, _VALUE_FLAGS[flag], value)
+        else:
+            _usage_error(f"unrecognized arguments: {arg}")
+        i += 1
+    missing = [f for f, dest in _VALUE_FLAGS.items()
+               if dest in ("job_ad", "machine_ad") and getattr(ns, dest) is None]
+    if missing:
+        _usage_error(f"the following arguments are required: {', '.join(missing)}")
+    return ns
+
+
+def _usage_error(message: str) -> None:
+    print(f"{_USAGE}\ncondor_starter: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def fork_server_warmup() -> None:
+    """Called once by the fork server (:mod:`pyhtc.daemoncore.zygote`) before it forks
+    starters: load the configuration as :func:`main` does (each starter's load is then a
+    copy, see ``Config.load``) and probe the cgroup hierarchies once (each starter then
+    knows whether and where it can make the job's cgroup without reading the mount
+    table)."""
+    import io
+    from pyhtc.procd import cgroups, procinfo
+    Config.load("STARTER", None, environ=dict(os.environ), read_user_config=False)
+    cgroups.remember_hierarchy()
+    procinfo.read_pid(os.getpid())          # the boot time, read once
+    # first uses that fill lazy caches (parsers, formatters, the time zone)
+    ad = C.parseOne(_WARMUP_AD, C.ParserType.Old)
+    ad.printOld()
+    DebugLog(stream=io.StringIO()).dprintf(Category.ALWAYS, "warm-up")
+
+
+_WARMUP_AD = """MyType = "Job"
+Cmd = "/bin/true"
+Arguments = "-a 'b c'"
+Environment = "A=1 B='x y'"
+Iwd = "/tmp"
+JobPrio = 0
+Rank = 0.0
+ExitBySignal = false
+Requirements = (TARGET.Arch == "X86_64") && (TARGET.Disk >= RequestDisk) && versionGE(split(TARGET.CondorVersion)[1], "25.0.0")
+MachineMaxVacateTime = 10 * 60
+RequestMemory = ifThenElse(MemoryUsage =!= undefined, MemoryUsage, 1)
+"""
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -650,36 +922,54 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, SyntaxError) as exc:
         log.dprintf(Category.ERROR, f"ERROR: cannot read the job or machine ad: {exc}")
         return 1
-    for p in (ns.job_ad, ns.machine_ad):
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
     st = Starter(ns.slot, job, machine, execute, config, log)
     st.requests = requests
     try:
-        st.make_sandbox()
+        try:
+            st.make_sandbox((ns.job_ad, ns.machine_ad))
+        finally:
+            for p in (ns.job_ad, ns.machine_ad):   # consumed (moved, or not needed)
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
         st.mirror_for_shadow(".started", C.ClassAd({"StarterPid": os.getpid()}))
         if not st.transfer_input():
             return 1
+        held = st.run_script("Pre")
+        if held is not None or st.evicted:
+            # the job never starts: held by its pre command, or vacated meanwhile
+            result = C.ClassAd({"Outcome": "Evicted" if held is None else "Held",
+                                "StarterPid": os.getpid(), "Slot": ns.slot})
+            if held is not None:
+                result.update(held)
+            text = result.printOld()
+            _write_text(st.result_path, text)
+            st.mirror_for_shadow("", result, text)
+            st.cleanup()
+            st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
+            return 0
         st.start_job()
     except (OSError, ValueError) as exc:
-        log.dprintf(Category.ERROR, f"ERROR: failed to start the job: {exc}")
-        failed = C.ClassAd({"Outcome": "Failed", "StarterPid": os.getpid(),
-                            "Slot": ns.slot, "ErrorReason": f"Failed to execute: {exc}"})
-        write_ad(st.result_path, failed)
-        st.mirror_for_shadow("", failed)
-        if st.monitor is not None:
-            st.monitor.shutdown()
-        st.cleanup()
-        st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
-        return 1
+        return _failed(st, ns.slot, exc)
     status = st.wait_job()
+    while st.self_checkpointed(status):
+        try:
+            st.restart_after_checkpoint()
+        except (OSError, ValueError) as exc:
+            return _failed(st, ns.slot, exc)
+        status = st.wait_job()
     result = st.finish(status)
+    if result.get("Outcome") == "Exited":
+        held = st.run_script("Post")    # before the output goes home: it may add to it
+        if held is not None:
+            result.update(held)
+            result["Outcome"] = "Held"
     st.transfer_output(result)
-    write_ad(st.result_path, result)
-    st.mirror_for_shadow("", result)
-    log.dprintf(Category.ALWAYS, f"Job exited: {result.printOld().strip().replace(chr(10), '; ')}")
+    text = result.printOld()
+    _write_text(st.result_path, text)
+    st.mirror_for_shadow("", result, text)
+    log.dprintf(Category.ALWAYS, f"Job exited: {text.strip().replace(chr(10), '; ')}")
     st.cleanup()
     st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
     log.dprintf(Category.ALWAYS, f"**** condor_starter (condor_STARTER) pid {os.getpid()} EXITING WITH STATUS 0")
