@@ -95,3 +95,99 @@ def test_classad_conversion():
     real = classad2.ClassAd({"S": 'say "hi"\\there', "N": 3})
     w = from_classad(real)
     assert w.get("S") == 'say "hi"\\there' and w.get("N") == 3
+
+
+# -- get_ads_bulk: many one-ad messages at once ------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from pyhtc.cedar.wire_ad import AdColumns, get_ads_bulk  # noqa: E402
+
+
+def _payload(pairs, crypto):
+    return bytes(put_ad(Encoder(crypto), WireAd(pairs)).data)
+
+
+def _one_by_one(payloads, crypto):
+    out = []
+    for p in payloads:
+        d = Decoder(p, crypto)
+        out.append(get_ad(d))
+        while d.remaining:
+            out.append(get_ad(d))
+    return [list(ad) for ad in out]
+
+
+def _flat(blocks):
+    return [list(ad) for b in blocks for ad in (b.ads() if isinstance(b, AdColumns) else b)]
+
+
+@pytest.mark.parametrize("crypto", [False, True])
+def test_bulk_uniform_ads_come_as_columns(crypto):
+    payloads = [_payload([("ClusterId", "3"), ("JobStatus", str(1 + p % 2)), ("ProcId", str(p)),
+                          ("Out", f'"out.{p}"')], crypto) for p in range(50)]
+    blocks = get_ads_bulk(payloads, crypto)
+    assert len(blocks) == 1 and isinstance(blocks[0], AdColumns)
+    cols = blocks[0]
+    assert cols.names == ("ClusterId", "JobStatus", "ProcId", "Out") and len(cols) == 50
+    assert cols.columns[2] == [str(p) for p in range(50)]
+    assert cols.columns[3][7] == '"out.7"'
+    assert _flat(blocks) == _one_by_one(payloads, crypto)
+
+
+@pytest.mark.parametrize("crypto", [False, True])
+def test_bulk_mixed_runs_keep_order(crypto):
+    payloads = []
+    for p in range(30):
+        pairs = [("A", str(p)), ("B", '"x"')]
+        if p % 7 == 3:
+            pairs.append(("C", "A + 1"))  # another count: a run of its own
+        if p % 11 == 5:
+            pairs = [("A", str(p)), ("Other", "true")]  # same count, other names
+        if p == 13:
+            pairs = [("A", "  spaced  ")]  # not as putClassAd writes it: read ad by ad
+        payloads.append(_payload(pairs, crypto))
+    blocks = get_ads_bulk(payloads, crypto)
+    assert _flat(blocks) == _one_by_one(payloads, crypto)
+    assert any(isinstance(b, AdColumns) for b in blocks) and any(isinstance(b, list) for b in blocks)
+
+
+def test_bulk_several_ads_in_one_message_and_utf8():
+    two = _payload([("A", "1")], True) + _payload([("A", "2")], True)
+    payloads = [_payload([("A", '"é"')], True), two, _payload([("A", "3")], True)]
+    assert _flat(get_ads_bulk(payloads, True)) == [[("A", '"é"')], [("A", "1")], [("A", "2")], [("A", "3")]]
+
+
+def test_bulk_errors_name_the_message():
+    good = _payload([("A", "1")], True)
+    bad = good[:-3]  # cut inside the TargetType string
+    with pytest.raises(ProtocolError) as e:
+        get_ads_bulk([good, good, bad, good], True, "job ad message", 100)
+    assert "job ad message #102" in str(e.value)
+
+
+def test_bulk_checks_each_length_prefix():
+    # a length that disagrees with the NUL the line ends at: not taken as columns; read as
+    # get_ad reads it (here: the ad is malformed)
+    good = _payload([("A", "12"), ("B", "3")], True)
+    i = good.index(b"A = 12")
+    tampered = good[:i - 1] + bytes([good[i - 1] - 2]) + good[i:]
+    payloads = [good, tampered, good]
+    try:
+        ref = _one_by_one(payloads, True)
+    except ProtocolError:
+        with pytest.raises(ProtocolError):
+            get_ads_bulk(payloads, True)
+    else:
+        assert _flat(get_ads_bulk(payloads, True)) == ref
+
+
+_names = st.sampled_from(["A", "b", "ClusterId", "ProcId", "Foo.Bar", "_x"])
+_texts = st.one_of(st.integers(-10**12, 10**12).map(str), st.sampled_from(
+    ['"s"', '""', "true", "A + 1", "x y", '"ü"', " 1", "1 ", "undefined", '"a\\"b"', "[a=1]"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(_names, _texts, max_size=4), max_size=12), st.booleans())
+def test_bulk_agrees_with_get_ad(ads, crypto):
+    payloads = [_payload(list(d.items()), crypto) for d in ads]
+    assert _flat(get_ads_bulk(payloads, crypto)) == _one_by_one(payloads, crypto)

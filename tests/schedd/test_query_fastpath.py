@@ -101,3 +101,43 @@ def test_projection_expands_internal_references(queue, projection):
         assert got == want, (c, p, got, want)
         if p == 3 and "Big" in projection:
             assert "memoryusage" in got
+
+
+def _reference_projection(attrs: dict, projection) -> set:
+    """putClassAd's expanded whitelist, computed on the job's whole ad: each projected
+    attribute, and what the non-literal ones reference in the ad, transitively."""
+    from pyhtc.daemons.schedd.jobads import refs_of
+    low = {k.lower(): v for k, v in attrs.items()}
+    out, todo = set(), [p.lower() for p in projection]
+    while todo:
+        n = todo.pop()
+        if n in out:
+            continue
+        out.add(n)
+        if n in low:
+            todo.extend(refs_of(low[n]))
+    return out
+
+
+@pytest.mark.parametrize("projection", [
+    ["Big", "ProcId"], ["RequestMemory"], ["JobStatus", "ClusterId", "ProcId"],
+    ["Args", "_condor_privSecret", "claimid", "Weight"]])
+@pytest.mark.parametrize("crypto", [False, True])
+def test_encoder_expands_projection_per_proc(queue, projection, crypto):
+    # procs that override projected attributes with literals, with other expressions, and
+    # with expressions where the cluster has a literal
+    tx = queue.begin()
+    c = queue.clusters()[0]
+    tx.set_attribute(c, -1, "Weight", "3")
+    tx.set_attribute(c, 1, "Big", "Args =!= undefined && ProcId > 0")
+    tx.set_attribute(c, 2, "Weight", "RequestMemory * 2")
+    tx.set_attribute(c, 3, "RequestMemory", "128")
+    tx.set_attribute(c, 4, "JobStatus", "ifThenElse(ProcId > 3, 2, 1)")
+    tx.commit()
+    enc = JobEncoder(queue, projection, 99)
+    for cl, p in _ids(queue):
+        attrs = queue.job_attrs(cl, p)
+        ref = Encoder(crypto_mode=crypto)
+        put_ad(ref, wire_ad(attrs), include_private=False, server_time=99,
+               whitelist=_reference_projection(attrs, projection))
+        assert enc.wire(cl, p, crypto) == bytes(ref.data), (cl, p, projection)

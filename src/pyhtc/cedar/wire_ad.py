@@ -9,6 +9,7 @@ convert to and from :mod:`pyhtc.classad` (imported lazily; cedar does not need i
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 from operator import itemgetter
@@ -829,3 +830,136 @@ def from_classad(classad) -> WireAd:
         _, _, expr = text.partition("=")
         out.set_expr(name, expr.strip())
     return out
+
+
+# -- many small ads at once ----------------------------------------------------------------
+class AdColumns:
+    """``n`` wire ads that have the same attribute names in the same order, kept by column:
+    ``names`` (as sent) and ``columns[i]``, the n expression texts of ``names[i]``.  What
+    :func:`get_ads_bulk` makes of the one-ad messages of a projected job query (each ad of
+    ``condor_q -af ClusterId ProcId JobStatus`` is ``ClusterId``, ``JobStatus``, ``ProcId``,
+    ``ServerTime``), so a caller can work a column at a time."""
+
+    __slots__ = ("names", "columns", "n")
+
+    def __init__(self, names: tuple, columns: list, n: int):
+        self.names, self.columns, self.n = names, columns, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def ads(self) -> list:
+        """The ads as lists of ``(name, expression text)`` pairs."""
+        names = self.names
+        if not names:
+            return [[] for _ in range(self.n)]
+        return [list(zip(names, row)) for row in zip(*self.columns)]
+
+
+_BULK_PATTERNS: dict[tuple, re.Pattern] = {}
+_ADD = __import__("operator").add
+
+
+def _bulk_pattern(count: int, crypto_mode: bool) -> re.Pattern:
+    """One ad of ``count`` attributes as putClassAd writes it: the count, each line
+    ``Name = text`` (text without whitespace at either end, as the unparser writes it) and
+    the two type strings; each string behind its 8-byte length in crypto mode.  Groups:
+    the count, then (length, name, text) per line, then (length, body) per type string."""
+    key = (count, crypto_mode)
+    pat = _BULK_PATTERNS.get(key)
+    if pat is None:
+        head = rb"(.{8})" if crypto_mode else rb"()"
+        line = head + rb"([A-Za-z_][A-Za-z0-9_.]*) = ([\x21-\x7e](?:[^\x00]*[\x21-\x7e])?)\x00"
+        types = (head + rb"([^\x00]*)\x00") * 2
+        if len(_BULK_PATTERNS) > 64:
+            _BULK_PATTERNS.clear()
+        pat = _BULK_PATTERNS[key] = re.compile(rb"(?s)(.{8})" + line * count + types)
+    return pat
+
+
+def get_ads_bulk(payloads: list, crypto_mode: bool, what: str = "message", first: int = 0) -> list:
+    """getClassAd() of ``payloads``, a list of message payloads holding one ad each (a job
+    query reply, PROTOCOL.md 6.4), done a run of messages at a time: each run of ads with
+    the same attribute count is matched by one regular expression over the joined
+    payloads and checked all at once (counts, each string length, each payload's size), so
+    the work per ad is in C.  Returns a list of blocks in payload order: :class:`AdColumns`
+    for runs whose ads all have the same names, lists of :class:`WireAd` otherwise.
+    Errors name the message as ``what #n``, n counted from ``first``.
+
+    Anything unusual in a run (other spacing, texts ending in non-ASCII characters, names
+    differing between ads, duplicate names, several ads in a message) sends that run
+    through :func:`get_ad` one ad at a time, which also raises the precise
+    :class:`ProtocolError` (message number, offset) for a malformed ad."""
+    blocks: list = []
+    heads = list(map(_HEAD, payloads))
+    start = 0
+    # thousands of small tuples at once: the cyclic collector would walk them again and
+    # again while they are made (none of them can be part of a cycle)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for head, same in itertools.groupby(heads):
+            stop = start + sum(1 for _ in same)
+            run = payloads[start:stop]
+            cols = _columns(run, head, crypto_mode)
+            if cols is None:
+                ads = []
+                for k, payload in enumerate(run):
+                    dec = Decoder(payload, crypto_mode, 0, f"{what} #{first + start + k}")
+                    ads.append(get_ad(dec))
+                    while dec.remaining:  # several ads in one message (history replies)
+                        ads.append(get_ad(dec))
+                cols = ads
+            if blocks and isinstance(cols, list) and isinstance(blocks[-1], list):
+                blocks[-1].extend(cols)
+            else:
+                blocks.append(cols)
+            start = stop
+    finally:
+        if collecting:
+            gc.enable()
+    return blocks
+
+
+_HEAD = itemgetter(slice(0, 8))
+
+
+def _columns(run: list, head: bytes, crypto_mode: bool):
+    """:func:`get_ads_bulk` for one run whose payloads start with the same count ``head``:
+    an :class:`AdColumns`, or None when the run must be read ad by ad."""
+    if len(head) != 8:
+        return None
+    count = _INT8.unpack(head)[0]
+    if count < 0 or count > 256:
+        return None
+    n = len(run)
+    rows = _bulk_pattern(count, crypto_mode).findall(b"".join(run))
+    if len(rows) != n:
+        return None
+    groups = list(zip(*rows))  # group g of every ad: groups[g][ad]
+    if groups[0].count(head) != n:
+        return None
+    hlen = 8 if crypto_mode else 0
+    sizes = [8] * n  # each ad's size on the wire, to compare with its payload
+    names, columns = [], []
+    for i in range(count):
+        heads, nm, tx = groups[1 + 3 * i:4 + 3 * i]
+        if nm.count(nm[0]) != n:
+            return None  # the names differ between ads
+        lens = list(map(_ADD, map(len, tx), [len(nm[0]) + 4] * n))  # "Name = " text NUL
+        if crypto_mode and list(struct.unpack(">%dq" % n, b"".join(heads))) != lens:
+            return None
+        sizes = list(map(_ADD, sizes, map(_ADD, lens, [hlen] * n)))
+        names.append(nm[0].decode("ascii"))
+        columns.append(b"\0".join(tx).decode("utf-8", "surrogateescape").split("\0"))
+    for g in (1 + 3 * count, 3 + 3 * count):  # MyType, TargetType (read and ignored)
+        heads, bodies = groups[g], groups[g + 1]
+        lens = [len(b) + 1 for b in bodies]
+        if crypto_mode and list(struct.unpack(">%dq" % n, b"".join(heads))) != lens:
+            return None
+        sizes = list(map(_ADD, sizes, map(_ADD, lens, [hlen] * n)))
+    if sizes != list(map(len, run)):
+        return None
+    if len({nm.lower() for nm in names}) != count or any(len(c) != n for c in columns):
+        return None
+    return AdColumns(tuple(map(_intern, names)), columns, n)

@@ -15,11 +15,16 @@ A title line ``-- Schedd: NAME : <addr> @ date`` comes first and the totals
 last.  Like HTCondor since 8.6, only your own jobs are shown unless ``-allusers`` is given,
 an owner or job id is named, or ``CONDOR_Q_ONLY_MY_JOBS`` is false.  Exit status 0, or 1
 on failure.
+
+Large queues: the reply is read in bulk (:mod:`pyhtc.client.schedd_query`), and ``-af`` /
+``-format`` output is rendered a column at a time (:func:`fast_custom_blocks`) when the ads
+came as columns of literal texts -- the same text as the general rendering.
 """
 from __future__ import annotations
 
 import functools
 import getpass
+import operator
 import os
 import re
 import sys
@@ -27,10 +32,11 @@ import time
 from typing import Optional
 
 from pyhtc import classad as C
-from pyhtc.cedar.wire_ad import to_classad
+from pyhtc.cedar.wire_ad import AdColumns, to_classad
 from pyhtc.classad.oldsyntax import convert_escaping
 from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient
+from pyhtc.client.schedd_query import query_job_ads
 from pyhtc.config import ConfigError, get_config
 from pyhtc.tools.analyze import AnalysisOptions, schedd_label, setup_slots
 from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, expression_projection, format_json,
@@ -555,21 +561,20 @@ def main(argv: Optional[list[str]] = None) -> int:
 def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts) -> int:
     """Query one schedd and print its section; returns 0 or 1 (failure, after a message)."""
     client = ScheddClient(addr)
-    summary: list = []
     try:
-        wire = client.query(constraint, projection, o.limit, opts, True, summary, getpass.getuser(),
-                            with_auth=True)
+        blocks, summary = query_job_ads(client, constraint, projection, o.limit, opts, True,
+                                        getpass.getuser(), with_auth=True)
     except Exception as exc:  # transport, security and protocol failures
         detail = f"CEDAR:6001:Failed to connect to {addr}" if isinstance(exc, ConnectionRefusedError) else str(exc)
         sys.stderr.write(f"\n-- Failed to fetch ads from: {addr} : {name}\n{detail}\n")
         return 1
-    sad = to_classad(summary[0]) if summary else None
+    sad = to_classad(summary)
     if o.style == "custom":
-        text = fast_custom(o.custom, wire)
+        text = fast_custom_blocks(o.custom, blocks)
         if text is not None:
             sys.stdout.write(text)
             return 0
-    ads = [fast_classad(w) for w in wire]
+    ads = [fast_classad(w) for w in blocks.ads()]
     when = _num(sad, "ServerTime") if sad is not None else None
     if when is None and ads:
         when = _num(ads[0], "ServerTime")
@@ -609,14 +614,10 @@ _CANON_INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
 
 
-def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
-    """``-af``/``-format`` output of ``wire_ads`` (WireAds) without a ClassAd per job: each
-    cell depends only on the attributes its expression references, so a cell is rendered
-    once per distinct set of their texts when those texts are literals (a queue of 100,000
-    jobs has few distinct ``JobStatus`` values; ids are literals).  Rows are sorted by
-    ClusterId, ProcId as :func:`render` does.  Returns None when the mask does anything this
-    cannot reproduce (headings, AUTO widths, printas, an overall width, function calls,
-    CurrentTime, ids that are not integers): the caller then renders as usual."""
+def _custom_plans(mask: PrintMask) -> Optional[list]:
+    """Per column of ``mask``: (lower-case names it references, a one-column PrintMask,
+    the memo of its cells by texts, whether it is a bare attribute whose integer texts are
+    the cells); None when :func:`fast_custom` cannot reproduce the mask."""
     cols = mask.columns
     if mask.has_headings or mask.overall_width or not cols:
         return None
@@ -641,6 +642,34 @@ def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
         bare = (len(names) == 1 and col.expr.lower().removeprefix("my.") == names[0]
                 and col.printf in ("%v", "%V", "%r", "%d") and not col.width)
         plans.append((tuple(names), one, {}, bare))
+    return plans
+
+
+def _literal_cell(names, one, memo, key) -> Optional[str]:
+    """The cell of a column over ``names`` whose texts are ``key`` (None: absent) when they
+    are all literals (remembered in ``memo``), else None."""
+    cell = memo.get(key)
+    if cell is None and all(t is None or _LITERAL.fullmatch(t) for t in key):
+        ad = C.ClassAd()
+        for nm, t in zip(names, key):
+            if t is not None:
+                ad[nm] = _expr_of(t)
+        cell = memo[key] = one.display(one.render(ad))
+    return cell
+
+
+def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
+    """``-af``/``-format`` output of ``wire_ads`` (WireAds) without a ClassAd per job: each
+    cell depends only on the attributes its expression references, so a cell is rendered
+    once per distinct set of their texts when those texts are literals (a queue of 100,000
+    jobs has few distinct ``JobStatus`` values; ids are literals).  Rows are sorted by
+    ClusterId, ProcId as :func:`render` does.  Returns None when the mask does anything this
+    cannot reproduce (headings, AUTO widths, printas, an overall width, function calls,
+    CurrentTime, ids that are not integers): the caller then renders as usual."""
+    plans = _custom_plans(mask)
+    if plans is None:
+        return None
+    cols = mask.columns
     rows = []
     for w in wire_ads:
         texts = {n.lower(): e for n, e in w}
@@ -685,6 +714,88 @@ def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
         parts.append(suffix)
         out.append("".join(parts))
     return "".join(out)
+
+
+def fast_custom_blocks(mask: PrintMask, blocks) -> Optional[str]:
+    """:func:`fast_custom` of a query's :class:`~pyhtc.client.schedd_query.JobAdBlocks`,
+    a column at a time where the ads came as columns (``condor_q -af ClusterId ProcId
+    JobStatus`` over 100,000 jobs: each column's distinct texts are rendered once, integer
+    ids are their own cells, and the rows are joined with one format); same text as
+    :func:`fast_custom`, or None when that declines."""
+    plans = _custom_plans(mask)
+    if plans is None:
+        return None
+    if not all(isinstance(b, AdColumns) for b in blocks):
+        return fast_custom(mask, blocks.ads())
+    cell_cols: list = [[] for _ in plans]
+    cids: list = []
+    pids: list = []
+    for block in blocks:
+        by_name = {n.lower(): c for n, c in zip(block.names, block.columns)}
+        cid = by_name.get("clusterid", ["0"] * block.n)
+        pid = by_name.get("procid", ["-1"] * block.n)
+        if not (_all_canon_ints(cid) and _all_canon_ints(pid)):
+            return None
+        cids.extend(map(int, cid))
+        pids.extend(map(int, pid))
+        absent = [None] * block.n
+        for k, (names, one, memo, bare) in enumerate(plans):
+            cells = _block_cells(names, one, memo, bare, [by_name.get(nm, absent) for nm in names])
+            if cells is None:  # a text that is not a literal: the general renderer
+                return fast_custom(mask, blocks.ads())
+            cell_cols[k].extend(cells)
+    cols = mask.columns
+    n = len(cols)
+    cpre, csuf = mask.col_prefix, mask.col_suffix
+    fmt = [mask.row_prefix or ""]
+    for i, col in enumerate(cols):
+        if cpre and i > 0 and not col.noprefix:
+            fmt.append(cpre)
+        fmt.append("\0")
+        if csuf and i + 1 < n and not col.nosuffix:
+            fmt.append(csuf)
+    fmt.append(mask.row_suffix or "")
+    fmt = "".join(fmt).replace("%", "%%").replace("\0", "%s")
+    lines = list(map(fmt.__mod__, zip(*cell_cols)))
+    keys = list(zip(cids, pids))
+    if any(map(operator.gt, keys, keys[1:])):  # rows sorted by ClusterId, ProcId (stable)
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        lines = [lines[i] for i in order]
+    return "".join(lines)
+
+
+_CANON_INT_LINES = re.compile(r"(?:-?(?:0|[1-9][0-9]{0,17})\n)*")
+
+
+def _all_canon_ints(texts: list) -> bool:
+    """Whether every text of ``texts`` (None: absent) is a canonical integer (one regular
+    expression pass over them all, not one per text)."""
+    if None in texts:
+        return False
+    joined = "\n".join(texts) + "\n"
+    return joined.count("\n") == len(texts) and _CANON_INT_LINES.fullmatch(joined) is not None
+
+
+def _block_cells(names, one, memo, bare, texts) -> Optional[list]:
+    """The cells of one column for a block whose texts of ``names`` are the lists
+    ``texts`` (None where absent); None if some text is not a literal."""
+    if bare:
+        col = texts[0]
+        if _all_canon_ints(col):
+            return col
+        keys = [(t,) for t in col]
+    else:
+        keys = list(zip(*texts))
+    cellmap = {}
+    for key in set(keys):
+        if bare and key[0] is not None and _CANON_INT.fullmatch(key[0]):
+            cellmap[key] = key[0]
+            continue
+        cell = _literal_cell(names, one, memo, key)
+        if cell is None:
+            return None
+        cellmap[key] = cell
+    return list(map(cellmap.__getitem__, keys))
 
 
 def _matches(ad: C.ClassAd, constraint: str) -> bool:

@@ -81,6 +81,15 @@ def _status_text(text) -> int:
         return 0
 
 
+class _StatusTexts(dict):
+    """JobStatus expression text -> its integer (:func:`_status_text`), computed once per
+    distinct text (a queue holds a handful)."""
+
+    def __missing__(self, text):
+        v = self[text] = _status_text(text)
+        return v
+
+
 class MessageBatch:
     """Sends many reply messages with few writes: each message is framed (and encrypted)
     as :meth:`CedarStream.end_of_message` would, but the bytes are written once
@@ -105,6 +114,17 @@ class MessageBatch:
             s.put_ad(encoder.items(cluster, proc))
         else:
             enc.put_bytes(encoder.wire(cluster, proc, enc.crypto_mode))
+
+    def put_job(self, encoder, cluster: int, proc: int) -> bool:
+        """Frame job ``cluster.proc`` as one whole message (:meth:`put_wire` followed by
+        :meth:`end_of_message`, without an Encoder per message); returns True when what
+        has gathered should now be written (:meth:`flush`).  Only on a stream that is not
+        :attr:`direct` and has nothing put."""
+        conn = self.s.conn
+        wire = conn.send_message(encoder.wire(cluster, proc, conn.crypto_mode))
+        self.parts.append(wire)
+        self.size += len(wire)
+        return self.size >= self.FLUSH_BYTES
 
     async def end_of_message(self) -> None:
         """End the message put so far (sent at the latest on :meth:`flush`)."""
@@ -172,18 +192,29 @@ async def query_jobs(schedd, stream) -> None:
     match = ConstraintMatcher(q, expr).matches
     encoder = JobEncoder(q, proj, now if send_time else None)
     out = MessageBatch(stream)
+    # the job messages go straight from the encoder to the framing (MessageBatch.put_job)
+    # unless the stream needs its own put_ad / end_of_message
+    direct = out.direct or (stream._out is not None and len(stream._out))
+    ads = q.ads
+    status_of = _StatusTexts()
     matched_status = []
     all_status = []
     count = 0
     for c in q.clusters():
-        if include_clusters and (c, -1) in q.ads and not (limit >= 0 and count >= limit) \
+        cad = ads.get((c, -1))
+        if include_clusters and cad is not None and not (limit >= 0 and count >= limit) \
                 and match(c, -1):
             count += 1
             if not summary_only:
                 out.put_wire(encoder, c, -1)
                 await out.end_of_message()
+        cstatus = cad.get("jobstatus") if cad else None
         for p in q.procs_of.get(c, ()):
-            st = _status_text(q.lookup(c, p, "JobStatus"))
+            pad = ads.get((c, p))
+            v = pad.get("jobstatus") if pad else None
+            if v is None:
+                v = cstatus
+            st = status_of[v[1]] if v is not None else 0
             all_status.append(st)
             if no_procs or (limit >= 0 and count >= limit) or not match(c, p):
                 continue
@@ -191,8 +222,11 @@ async def query_jobs(schedd, stream) -> None:
             matched_status.append(st)
             if summary_only:
                 continue
-            out.put_wire(encoder, c, p)
-            await out.end_of_message()
+            if direct:
+                out.put_wire(encoder, c, p)
+                await out.end_of_message()
+            elif out.put_job(encoder, c, p):
+                await out.flush()
     await out.flush()
     done = {"Owner": 0, "ErrorCode": 0, "ServerTime": now, "MyType": "Summary"}
     for k, v in job_counts(all_status).items():

@@ -12,6 +12,7 @@ attribute dictionaries are unchanged (the queue replaces, never mutates, committ
 from __future__ import annotations
 
 import functools
+import re
 import struct
 from typing import Optional
 
@@ -230,7 +231,16 @@ class JobEncoder:
         self._cluster: dict[int, tuple] = {}
         self._wire: dict[tuple, tuple] = {}
         self._proj_cluster: dict[int, tuple] = {}  # cluster -> (cluster Attrs, names, seen)
-        self._proj_lines: dict[tuple, tuple] = {}  # (cluster, crypto) -> (Attrs, {low: line})
+        # (cluster, crypto) -> (cluster Attrs, entries, seen, lines, memo): _proj_plan
+        self._proj_lines: dict[tuple, tuple] = {}
+        # proc lines by (name, text), while few (JobStatus = 1 ...), by crypto mode
+        self._line_memo: dict = {False: {}, True: {}}
+        # lower-case names of proc attributes not sent (private, a stored ServerTime)
+        self._private_low: dict = {}
+        # ServerTime line (if any) and the empty MyType/TargetType, by crypto mode
+        self._tail_bytes = {
+            m: b"".join(_line(n, e, m) for n, e in self.tail) + (_TYPES_CRYPTO if m else b"\0\0")
+            for m in (False, True)}
 
     def _base(self, cluster: int):
         cad = self.q.ads.get((cluster, -1))
@@ -315,35 +325,74 @@ class JobEncoder:
         return hit[1]
 
     # -- wire bytes ----------------------------------------------------------------------
-    def _wire_projected(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
-        """:meth:`wire` with a projection: the lines of attributes taken from the cluster ad
-        are encoded once per cluster, a proc's own ones each time (same bytes as
-        ``encode_lines(self.items(...))``)."""
+    def _proj_plan(self, cluster: int, crypto_mode: bool) -> tuple:
+        """The projected layout of ``cluster``'s jobs, built once per cluster ad:
+        ``(cluster Attrs, entries, seen, lines)`` where ``entries`` lists, in wire order,
+        ``(low, cluster line bytes or None, spelling or None)`` for each name of the expanded
+        projection (the cluster's spelling when it has the attribute; names never sent --
+        private ones, a stored ServerTime -- left out), ``seen`` maps each looked-at name to
+        the references of its cluster text, and ``lines`` is the cluster lines alone (what a
+        proc overriding none of them sends), with ``memo`` for proc lines seen often."""
+        hit = self._proj_lines.get((cluster, crypto_mode))
+        if hit is not None and hit[0] is self.q.ads.get((cluster, -1)):
+            return hit
         cad, base, index = self._base(cluster)
-        pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
-        key = (cluster, crypto_mode)
-        hit = self._proj_lines.get(key)
-        if hit is None or hit[0] is not cad:
-            hit = self._proj_lines[key] = (cad, {})
-        cached = hit[1]
-        parts = []
-        for low in self._expanded(cluster, pad):
-            v = pad.get(low) if pad else None
+        names, seen = self._closure(cluster, None)
+        entries = []
+        for low in names:
+            if low == self._st:
+                continue
             i = index.get(low)
-            if v is not None:
-                name = base[i][0] if i is not None else v[0]
-                if low == self._st or self._is_private(name):
+            if i is not None:
+                name, text = base[i]
+                entries.append((low, _line(name, text, crypto_mode), name))
+            elif (cad is not None and low in cad) or self._is_private(low):
+                continue  # private (names compare case-insensitively): never sent
+            else:
+                entries.append((low, None, None))
+        lines = [e[1] for e in entries if e[1] is not None]
+        hit = self._proj_lines[(cluster, crypto_mode)] = (cad, tuple(entries), seen, lines, {})
+        return hit
+
+    def _wire_projected(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
+        """:meth:`wire` with a projection, straight from the stored texts: the lines of
+        attributes taken from the cluster ad are encoded once per cluster, a proc's own ones
+        each time (remembered while few: a queue's JobStatus texts are a handful), and the
+        expanded projection is recomputed only for a proc that overrides a looked-at
+        attribute with a text that may reference others (not a literal).  Same bytes as
+        ``encode_lines(self.items(...))``."""
+        cad, entries, seen, lines, memo = self._proj_plan(cluster, crypto_mode)
+        pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
+        if not pad:
+            parts = lines
+        else:
+            for low, (_n, text) in pad.items():
+                refs = seen.get(low)
+                if refs is not None and (refs or not _is_literal(text)) and refs_of(text) != refs:
+                    return self._wire_items(cluster, proc, crypto_mode)
+            parts = []
+            get = pad.get
+            for low, line, name in entries:
+                v = get(low)
+                if v is None:
+                    if line is not None:
+                        parts.append(line)
                     continue
-                parts.append(_line(name, v[1], crypto_mode))
-            elif i is not None:
-                b = cached.get(low)
+                if name is None:
+                    name = v[0]
+                mkey = (name, v[1])
+                b = memo.get(mkey)
                 if b is None:
-                    b = cached[low] = _line(base[i][0], base[i][1], crypto_mode)
+                    b = _line(name, v[1], crypto_mode)
+                    if len(memo) < 1024:
+                        memo[mkey] = b
                 parts.append(b)
-        for n, e in self.tail:
-            parts.append(_line(n, e, crypto_mode))
-        parts.append(_TYPES_CRYPTO if crypto_mode else b"\0\0")
-        return _INT8.pack(len(parts) - 1) + b"".join(parts)
+        tail = self._tail_bytes[crypto_mode]
+        return _INT8.pack(len(parts) + len(self.tail)) + b"".join(parts) + tail
+
+    def _wire_items(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
+        """:meth:`wire` through :meth:`items` (the general case)."""
+        return encode_lines(self.items(cluster, proc), crypto_mode, True)
 
     def wire(self, cluster: int, proc: int, crypto_mode: bool) -> bytes:
         """putClassAd() bytes of job ``cluster.proc`` (with the MyType/TargetType strings),
@@ -360,15 +409,20 @@ class JobEncoder:
         if hit is None or hit[0] is not cad:
             lines = [_line(n, e, crypto_mode) for n, e in base]
             hit = self._wire[key] = (cad, lines, {})
-        lines, by_override = hit[1], hit[2]
+        lines, by_override, memo = hit[1], hit[2], self._line_memo[crypto_mode]
         pad = self.q.ads.get((cluster, proc)) if proc >= 0 else None
         over, extra = [], []
         if pad:
+            private = self._private_low
             for low, (n, e) in pad.items():
                 i = index.get(low)
                 if i is not None:
                     over.append((i, e))
-                elif low != self._st and not self._is_private(n):
+                    continue
+                hidden = private.get(low)
+                if hidden is None:
+                    hidden = private[low] = low == self._st or self._is_private(low)
+                if not hidden:
                     extra.append((n, e))
         over.sort()
         okey = tuple(i for i, _ in over)
@@ -384,14 +438,29 @@ class JobEncoder:
             by_override[okey] = segs
         parts = [_INT8.pack(len(base) + len(extra) + len(self.tail)), segs[0]]
         for k, (i, e) in enumerate(over):
-            parts.append(_line(base[i][0], e, crypto_mode))
+            parts.append(_memo_line(memo, base[i][0], e, crypto_mode))
             parts.append(segs[k + 1])
         for n, e in extra:
-            parts.append(_line(n, e, crypto_mode))
-        for n, e in self.tail:
-            parts.append(_line(n, e, crypto_mode))
-        parts.append(_TYPES_CRYPTO if crypto_mode else b"\0\0")
+            parts.append(_memo_line(memo, n, e, crypto_mode))
+        parts.append(self._tail_bytes[crypto_mode])
         return b"".join(parts)
+
+
+#: texts that reference no attribute: numbers, strings without escapes, the keyword literals
+_LITERAL_RE = re.compile(r'-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|"[^"\\]*"'
+                         r'|(?i:true|false|undefined|error)')
+_is_literal = _LITERAL_RE.fullmatch
+
+
+def _memo_line(memo: dict, name: str, expr: str, crypto_mode: bool) -> bytes:
+    """:func:`_line`, remembered in ``memo`` (up to 1024 lines: a queue's procs repeat a
+    few texts such as ``JobStatus = 1``; unique ones such as ProcId fill it only once)."""
+    b = memo.get((name, expr))
+    if b is None:
+        b = _line(name, expr, crypto_mode)
+        if len(memo) < 1024:
+            memo[(name, expr)] = b
+    return b
 
 
 def _line(name: str, expr: str, crypto_mode: bool) -> bytes:
