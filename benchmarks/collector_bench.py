@@ -9,7 +9,11 @@ Measures, against a real ``condor_collector`` process of pyhtc on loopback:
    and with ``condor_status -af Name`` when that tool is installed;
 3. UDP update rate: N raw UPDATE_STARTD_AD datagrams (one real slot ad each, distinct Names)
    sent as fast as the socket takes them; rate = ads the collector stored / seconds until it
-   stopped receiving; lost datagrams are reported.
+   was done (its socket queue empty and its CPU idle, watched from outside so no query holds
+   its loop meanwhile; then the stored ads are counted until the count is stable).  Lost
+   datagrams are reported with how many the kernel dropped (/proc/net/udp: a full receive
+   buffer, COLLECTOR_SOCKET_BUFSIZE capped by net.core.rmem_max), and the collector CPU per
+   update leaves out the CPU its answers to the count queries took (printed apart).
 
 Wall-clock figures depend on what else the machine runs; the collector's CPU time per
 update / per query (from psutil) is printed beside them, and the htcondor2 client's own CPU
@@ -19,6 +23,7 @@ Targets (issue: CEDAR/collector): full query <= 1 s, >= 5,000 UDP updates/s. The
 HTCondor collector on this machine to run beside it, so the figures are absolute.
 
 usage: python benchmarks/collector_bench.py [--ads N] [--shared DIR] [--udp-rate PER_SECOND]
+                                          [--profile DIR]
 """
 from __future__ import annotations
 
@@ -79,6 +84,8 @@ def main() -> int:
     ap.add_argument("--ads", type=int, default=10_000)
     ap.add_argument("--udp-rate", type=float, default=0.0,
                     help="send the UDP updates at this many per second (default: as fast as possible)")
+    ap.add_argument("--profile", metavar="DIR",
+                    help="run the collector under cProfile (_CONDOR_COLLECTOR_PROFILE=DIR)")
     ap.add_argument("--shared", default=os.environ.get("PYHTC_SHARED", str(HERE.parent.parent / "shared")))
     args = ap.parse_args()
     n = args.ads
@@ -91,7 +98,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         coll = start_daemon("pyhtc.daemons.collector.daemon", "COLLECTOR", tmp, "CollectorLog",
-                            _CONDOR_COLLECTOR_DEBUG="")
+                            _CONDOR_COLLECTOR_DEBUG=os.environ.get("COLLECTOR_BENCH_DEBUG", "D_ALWAYS:2"),
+                            **({"_CONDOR_COLLECTOR_PROFILE": args.profile} if args.profile else {}))
         host, port = coll.host_port.split(":")
         port = int(port)
         try:
@@ -197,14 +205,35 @@ print(len(ads), best, cpu)
             names_q.set_expr("Requirements", "true")
             names_q.set("Projection", "Name")
 
+            poll_cpu = [0.0]
+
             def count_udp() -> int:
                 # no constraint (one evaluated per ad would cost the collector more than the
-                # updates being measured): the Names, counted in the unparsed reply
-                with start_command(coll.host_port, Command.QUERY_STARTD_ADS, pol,
-                                   max_message=MAX_REPLY_MESSAGE) as st:
-                    st.put_ad(names_q).end_of_message()
-                    return st._recv_message().payload.count(b"@udp")
+                # updates being measured): the Names, counted in the unparsed reply.  The
+                # collector CPU these polls take is measured apart (it is not update cost)
+                c0 = cpu._now()
+                try:
+                    with start_command(coll.host_port, Command.QUERY_STARTD_ADS, pol,
+                                       max_message=MAX_REPLY_MESSAGE) as st:
+                        st.put_ad(names_q).end_of_message()
+                        return st._recv_message().payload.count(b"@udp")
+                finally:
+                    poll_cpu[0] += cpu._now() - c0
 
+            def kernel_udp(port: int) -> tuple:
+                """(datagrams the kernel dropped, receive buffer in use) for the collector's
+                UDP socket, from /proc/net/udp (Linux); (-1, -1) elsewhere."""
+                try:
+                    lines = pathlib.Path("/proc/net/udp").read_text().splitlines()[1:]
+                except OSError:
+                    return -1, -1
+                for line in lines:
+                    f = line.split()
+                    if int(f[1].split(":")[1], 16) == port:
+                        return int(f[-1]), int(f[4].split(":")[1], 16)
+                return -1, -1
+
+            drops0 = kernel_udp(port)[0]
             cpu.lap()
             t0 = time.perf_counter()
             for i, g in enumerate(grams):
@@ -219,20 +248,53 @@ print(len(ads), best, cpu)
                     except BlockingIOError:
                         time.sleep(0.0005)
             t_sent = time.perf_counter() - t0
-            last, stable_since = -1, time.perf_counter()
+            # the end of the collector's work is seen without asking it anything (a query
+            # would hold its event loop while datagrams wait): its socket queue is empty and
+            # it used under 10 % of a CPU for two 50 ms windows running; then the stored
+            # ads are counted, and counted again until the count is stable
+            idle_since = None
+            deadline = time.perf_counter() + 120
+            prev = cpu._now()
+            while time.perf_counter() < deadline:
+                t_win = time.perf_counter()
+                time.sleep(0.05)
+                now_cpu = cpu._now()
+                busy = now_cpu - prev > 0.005 or kernel_udp(port)[1] > 0
+                prev = now_cpu
+                if busy:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = t_win
+                elif time.perf_counter() - idle_since >= 0.1:
+                    break
+            last, stable_since = -1, idle_since or time.perf_counter()
             while True:
-                time.sleep(0.2)
                 c = count_udp()
                 if c != last:
-                    last, stable_since = c, time.perf_counter()
+                    if last >= 0:  # still storing after all: the time is that of this count
+                        stable_since = time.perf_counter()
+                    last = c
                 elif time.perf_counter() - stable_since > 1.0 or c >= n:
                     break
+                time.sleep(0.2)
             t_udp = stable_since - t0
-            c_udp = cpu.lap()  # includes the count queries (Name projections), a small part
+            c_all = cpu.lap()
+            c_udp = c_all - poll_cpu[0]  # without the count queries (Name projections)
+            drops = kernel_udp(port)[0] - drops0 if drops0 >= 0 else -1
             print(f"UDP updates: sent {len(grams)} datagrams in {t_sent:.2f} s; collector stored {last} of {n} "
-                  f"({n - last} lost) in {t_udp:.2f} s = {last / t_udp:,.0f} updates/s (target >= 5,000); "
+                  f"({n - last} lost; dropped by the kernel: {drops if drops >= 0 else '?'}) in {t_udp:.2f} s = "
+                  f"{last / t_udp:,.0f} updates/s (target >= 5,000); "
                   f"collector CPU {c_udp:.2f} s = {1e6 * c_udp / max(last, 1):.0f} us/update "
-                  f"(= {max(last, 1) / max(c_udp, 1e-9):,.0f} updates per CPU second)")
+                  f"(= {max(last, 1) / max(c_udp, 1e-9):,.0f} updates per CPU second), "
+                  f"plus {poll_cpu[0]:.2f} s answering the count polls")
+            import re as _re
+            log_text = (tmp / "CollectorLog").read_text()
+            bufs = _re.findall(r"Reset OS socket buffer size to (\d+k) \(UDP\)|UDP receive buffer is (\d+) bytes", log_text)
+            rmem = pathlib.Path("/proc/sys/net/core/rmem_max")
+            print(f"  UDP receive buffer: COLLECTOR_SOCKET_BUFSIZE default 10000*1024 bytes; granted "
+                  f"{[a or b for a, b in bufs] or '?'} (net.core.rmem_max = "
+                  f"{rmem.read_text().strip() if rmem.exists() else '?'}; Linux reports twice what it grants, and "
+                  f"each loopback datagram of {len(grams[0])} bytes takes about twice its size of it)")
 
         finally:
             coll.stop()

@@ -140,3 +140,25 @@ def test_total_partial_bytes_bounded():
         frags = build_datagrams(b"q" * 3000, fragment_size=1025, msgid=(n, 0, 0, 0))
         assert rx.reassemble(frags[0], "a") is None
     assert rx._total <= 5000 and rx.dropped >= 45
+
+
+@pytest.mark.parametrize("method", ["BLOWFISH", "3DES"])
+def test_cfb64_decryptor_agrees_with_the_cipher_library(method):
+    # the key stream from one kept ECB context equals a fresh CFB64 decryptor's, for every
+    # length (partial last blocks included) and across keys and messages
+    import random
+
+    from pyhtc.cedar.crypto import legacy_decrypt, legacy_encrypt
+    from pyhtc.cedar.safesock import Cfb64Decryptor
+    rng = random.Random(7)
+    dec = Cfb64Decryptor(max_keys=2)
+    keys = [rng.randbytes(32) for _ in range(3)]
+    for n in list(range(0, 41)) + [4639, 4640, 59974]:
+        key = keys[n % 3]
+        data = rng.randbytes(n)
+        assert dec.decrypt(method, key, data) == legacy_decrypt(method, key, data)
+        plain = rng.randbytes(n)
+        assert dec.decrypt(method, key, legacy_encrypt(method, key, plain)) == plain
+    assert len(dec._ecb) <= 2
+    with pytest.raises(ValueError, match="unsupported legacy cipher"):
+        dec.decrypt("RC4", keys[0], b"x" * 8)

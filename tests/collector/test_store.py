@@ -233,3 +233,36 @@ def test_remembered_good_lines_do_not_hide_bad_or_repeated_ones():
     names = sorted(a["Name"] for a in q(s, ["Startd"], query_ad()))
     assert names == ["s0@h", "s1@h", "s2@h", "second@h"]
     assert all("AuthenticatedIdentity" not in a for a in q(s, ["Startd"], query_ad()))
+
+
+def test_line_memory_keeps_lines_in_use_across_generations():
+    from pyhtc.daemons.collector.store import _LineMemory
+    m = _LineMemory(4)
+    assert m.unknown([b"a = 1", b"b = 2", b"a = 1", b""]) == [b"a = 1", b"b = 2", b"a = 1"]
+    m.add([b"a = 1", b"b = 2"])
+    assert m.unknown([b"a = 1", b"c = 3"]) == [b"c = 3"]
+    m.add([b"c = 3", b"d = 4"])           # 5 with the empty piece: young becomes old
+    assert m.young == {b"", b"c = 3", b"d = 4"} and m.old == {b"", b"a = 1", b"b = 2"}
+    assert m.unknown([b"a = 1", b"e = 5"]) == [b"e = 5"]  # a = 1 found in the old one...
+    assert b"a = 1" in m.young                             # ...and moved back to the young
+    m.add([b"e = 5", b"f = 6", b"g = 7"])  # another turn: the old generation is forgotten
+    assert b"b = 2" not in m and b"a = 1" in m
+    m.clear()
+    assert m.unknown([b"a = 1"]) == [b"a = 1"]
+
+
+def test_bad_line_found_after_the_memory_turns_over(monkeypatch):
+    import pytest
+    from pyhtc.daemons.collector import store as S
+    monkeypatch.setattr(S, "_GOOD_LINES", S._LineMemory(8))
+    s = CollectorStore()
+    for i in range(20):  # lines of changing values turn the memory over several times
+        s.update("Startd", wire([("Name", f'"s{i}@h"'), ("MyAddress", '"<1.2.3.4:5>"'),
+                                 ("Start", "Cpus > 1"), ("LoadAvg", f"0.{i}"), ("Seq", str(i))]))
+    assert len(S._GOOD_LINES.young) <= 8 and len(S._GOOD_LINES.old) <= 8
+    assert b"Start = Cpus > 1" in S._GOOD_LINES  # in use by every update: kept
+    with pytest.raises(ValueError, match="attribute Oops does not parse"):
+        s.update("Startd", wire([("Name", '"bad@h"'), ("Start", "Cpus > 1"), ("Oops", "1 +")]))
+    # the same key line twice (identical) is fine; different values go the ordered reader
+    s.update("Startd", WireText.from_pairs([("Name", '"d@h"'), ("Name", '"d@h"')]))
+    assert len(s.query(["Startd"], query_ad('Name == "d@h"'))) == 1

@@ -23,7 +23,10 @@ from dataclasses import dataclass
 
 from .codec import Decoder, Encoder
 from .commands import Command
-from .crypto import legacy_decrypt, legacy_encrypt
+from cryptography.hazmat.primitives.ciphers import Cipher
+from cryptography.hazmat.primitives.ciphers.modes import ECB
+
+from .crypto import legacy_cipher, legacy_encrypt
 from .errors import ProtocolError
 from .security.negotiation import Peer
 from .security.sessions import Session, SessionCache
@@ -161,6 +164,41 @@ def build_datagrams(payload: bytes, *, session: Session | None = None, key_id: s
     return out
 
 
+class Cfb64Decryptor:
+    """CFB64 decryption with the all-zero IV of the legacy datagram ciphers (BLOWFISH,
+    3DES; crypto.legacy_cipher, PROTOCOL.md 7.3) that pays for the key schedule once per
+    key, not once per datagram.
+
+    In CFB each plaintext block is ``C[i] XOR E(C[i-1])`` (``C[-1]`` = the IV): every
+    cipher input is known ciphertext, so the whole key stream is one ECB encryption of
+    ``IV + C[0..m-2]``, with an ECB context kept per (cipher, key) -- stateless, so it
+    serves every message.  A fresh CFB decryptor per datagram redid the BLOWFISH key
+    schedule (hundreds of block encryptions) every time.  Gives the same bytes as
+    :func:`pyhtc.cedar.crypto.legacy_decrypt`.
+    """
+
+    def __init__(self, max_keys: int = 1024):
+        self.max_keys = max_keys
+        self._ecb: dict = {}
+
+    def decrypt(self, method: str, key: bytes, data: bytes) -> bytes:
+        """Decrypt one message's ``data`` with ``method`` ("BLOWFISH"/"3DES") and the
+        session ``key`` (its first 24 bytes are used).  Raises ValueError for another
+        method."""
+        n = len(data)
+        ecb = self._ecb.get((method, key))
+        if ecb is None:
+            if len(self._ecb) >= self.max_keys:
+                self._ecb.clear()
+            ecb = self._ecb[(method, key)] = Cipher(legacy_cipher(method, key).algorithm,
+                                                     ECB()).encryptor()
+        if not n:
+            return b""
+        full = (n - 1) // 8 * 8  # the whole blocks before the last (maybe partial) one
+        stream = ecb.update(b"\0" * 8 + data[:full])
+        return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
+
+
 @dataclass
 class UdpCommand:
     """A decoded UDP command: number, peer, session (or None), payload decoder."""
@@ -210,6 +248,7 @@ class SafeSockReceiver:
         self.clock = clock
         self._partials: dict[tuple, _Partial] = {}
         self.dropped = 0
+        self._cfb = Cfb64Decryptor()
 
     def _drop(self, key) -> None:
         self._total -= self._partials.pop(key).size
@@ -304,7 +343,7 @@ class SafeSockReceiver:
         order = [self.cipher] + [c for c in ("BLOWFISH", "3DES") if c != self.cipher]
         plain = b""
         for name in order:
-            plain = legacy_decrypt(name, session.key, body)
+            plain = self._cfb.decrypt(name, session.key, body)
             if len(plain) >= 8:
                 first = struct.unpack(">q", plain[:8])[0]
                 if 0 <= first < MAX_COMMAND:

@@ -10,12 +10,17 @@ Commands and their permission levels follow src/condor_collector.V6/collector.cp
 - ``QUERY_<TYPE>_ADS`` (READ; private startd ads: NEGOTIATOR): the query ad's
   ``Requirements``, ``Projection``, ``LimitResults``; the reply is one message of
   ``int 1`` + ad per result, then ``int 0`` (PROTOCOL.md 6.2);
+- updates that arrive by UDP take a lean path (udp.py: no stream object per datagram, the
+  ad split once and only its unseen lines checked); the UDP socket's receive buffer is
+  ``COLLECTOR_SOCKET_BUFSIZE`` bytes (default 10000*1024, daemon_core.cpp; Linux caps it at
+  net.core.rmem_max);
 - every ``COLLECTOR_UPDATE_INTERVAL`` the collector puts its own Collector ad in its table;
   every ``HOUSEKEEPING_INTERVAL`` (default: 1/5 of CLASSAD_LIFETIME, at most 60 s) stale ads
   are removed.
 """
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import sys
@@ -29,6 +34,7 @@ from pyhtc.daemoncore.daemon import VERSION_STRING, PLATFORM_STRING, Daemon
 from pyhtc.daemoncore.log import Category
 
 from .store import TABLES, CollectorStore, table_for_mytype
+from .udp import UdpUpdates
 
 __all__ = ["Collector", "main"]
 
@@ -93,8 +99,10 @@ class Collector(Daemon):
         return self.param_integer("COLLECTOR_PORT", 9618)
 
     def udp_receive_buffer(self) -> int:
-        # COLLECTOR_SOCKET_BUFSIZE is in bytes (HTCondor's default 10240K); the kernel caps it
-        return self.config.param_bytes("COLLECTOR_SOCKET_BUFSIZE", 10240 * 1024) or 0
+        # COLLECTOR_SOCKET_BUFSIZE: an integer number of bytes, default 10000*1024, at least
+        # 1024 (param_info.in; daemon_core.cpp asks SafeSock::set_os_buffers for it); Linux
+        # grants up to net.core.rmem_max (reported doubled)
+        return self.param_integer("COLLECTOR_SOCKET_BUFSIZE", 10000 * 1024, min_value=1024)
 
     def main_init(self) -> None:
         self.store = CollectorStore(self.param_integer("CLASSAD_LIFETIME", 900))
@@ -106,6 +114,18 @@ class Collector(Daemon):
             self.register_command(cmd, cmd.name, self._query_handler(cmd, tables, private),
                                   "NEGOTIATOR" if private else "READ")
         self._timers = []
+        # ad updates by UDP take the collector's lean path (udp.py); the CommandServer's
+        # own dispatcher stays in place for every other datagram
+        self.udp_updates = None
+        server = getattr(self, "server", None)
+        if server is not None:
+            # as daemon_core.cpp's D_FULLDEBUG line after set_os_buffers()
+            self.dprintf(Category.FULLDEBUG, "Reset OS socket buffer size to "
+                         f"{getattr(server, 'udp_rcvbuf_effective', 0) // 1024}k (UDP)")
+        if server is not None and hasattr(server, "_dispatch_udp"):
+            self.udp_updates = UdpUpdates(self, UPDATES, server._dispatch_udp)
+            server._dispatch_udp = self.udp_updates.dispatch
+            self.dprintf(Category.FULLDEBUG, "UDP ad updates are stored by the direct path")
         self.main_config()
 
     def authorize(self, user, command: int, peer: str) -> bool:
@@ -150,6 +170,7 @@ class Collector(Daemon):
             "RunningJobs": 0, "HostsTotal": self.store.count("Startd"),
             "SubmitterAds": self.store.count("Submitter"),
         })
+        self.publish_daemon_stats(ad)  # DaemonCoreDutyCycle, MonitorSelf*...
         self.store.update("Collector", ad)
 
     def _housekeeping(self) -> None:
@@ -229,8 +250,24 @@ class Collector(Daemon):
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_collector``."""
-    return Collector.main(argv)
+    """Entry point of ``condor_collector``.
+
+    ``_CONDOR_COLLECTOR_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read
+    before the configuration, as the schedd's ``_CONDOR_SCHEDD_PROFILE``) runs the daemon
+    under cProfile and writes ``<dir>/collector.<pid>.prof`` when it exits (see
+    benchmarks/collector_bench.py --profile)."""
+    prof_dir = os.environ.get("_CONDOR_COLLECTOR_PROFILE")
+    if not prof_dir:
+        return Collector.main(argv)
+    import cProfile
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        return Collector.main(argv)
+    finally:
+        prof.disable()
+        os.makedirs(prof_dir, exist_ok=True)
+        prof.dump_stats(os.path.join(prof_dir, f"collector.{os.getpid()}.prof"))
 
 
 if __name__ == "__main__":

@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import re
 import time
+from itertools import filterfalse
 from typing import Iterable, Optional
 
 from pyhtc import classad as C
 from pyhtc.classad.oldsyntax import convert_escaping
-from pyhtc.cedar.wire_ad import NotALiteral, WireAd, WireText, from_classad, parse_literal, to_classad
+from pyhtc.cedar.wire_ad import (NotALiteral, WireAd, WireText, from_classad, parse_literal,
+                                 quote_string, to_classad)
 
-__all__ = ["AdTable", "CollectorStore", "TABLES", "MYTYPE_OF_TABLE", "table_for_mytype",
-           "CollectorRecord", "project", "as_text", "make_key", "reference_closure",
+__all__ = ["AdTable", "CollectorStore", "UnusualLine", "read_update", "TABLES",
+           "MYTYPE_OF_TABLE", "table_for_mytype", "CollectorRecord", "project", "as_text", "make_key", "reference_closure",
            "identifiers", "is_dynamic", "check_expressions"]
 
 #: table name -> the MyType its ads carry (HTCondor's ad type names)
@@ -97,14 +99,60 @@ _PLAIN_LITERAL = re.compile(r'"[^"\\]*"|[+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?')
 _LITERAL_LINE = re.compile(
     rb'[^=\x00]*=[ \t]*+(?:"[^"\\\x00]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]{1,3})?)?'
     rb'|(?i:true|false|undefined))[ \t\n\r\f\v]*')
-#: lines (as on the wire, without their NUL) known to be good: a pool's ads share most of
-#: their lines (policy expressions, static machine attributes), so most need no look at all
-_GOOD_LINES: set = set()
-_GOOD_LINES_MAX = 200_000
+
+
+class _LineMemory:
+    """Lines (as on the wire, without their NUL) known to be good: a pool's ads share most
+    of their lines (policy expressions, static machine attributes), so most need no look
+    at all.  Two generations bound the memory: when the young one holds ``limit`` lines it
+    becomes the old one (the previous old one is forgotten), and a line found in the old
+    one moves back to the young one -- lines in use stay remembered, and no update ever
+    finds everything forgotten at once (a pool's changing values, MyCurrentTime and the
+    like, would otherwise fill the memory and clear it every few thousand updates)."""
+
+    __slots__ = ("young", "old", "limit")
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.young: set = {b""}  # the empty piece after a block's last NUL
+        self.old: set = set()
+
+    def unknown(self, lines: list) -> list:
+        """Those of ``lines`` not remembered, in order (duplicates kept)."""
+        new = list(filterfalse(self.young.__contains__, lines))
+        if new and self.old:
+            old = self.old
+            back = [line for line in new if line in old]
+            if back:
+                self.add(back)
+                new = [line for line in new if line not in old]
+        return new
+
+    def add(self, lines: list) -> None:
+        """Remember ``lines`` (known to be good)."""
+        young = self.young
+        if len(young) + len(lines) > self.limit:
+            self.old = young
+            self.young = young = {b""}
+        young.update(lines)
+
+    def __contains__(self, line: bytes) -> bool:
+        return line in self.young or line in self.old
+
+    def clear(self) -> None:
+        """Forget every line."""
+        self.young, self.old = {b""}, set()
+
+
+#: good lines not of the ``_KEY_ATTRS`` (:class:`_LineMemory`, 2 x 200,000 lines at most)
+_GOOD_LINES = _LineMemory(200_000)
 #: good lines of the ``_KEY_ATTRS`` (never in _GOOD_LINES: their values are needed) ->
-#: (lower name, (name, expression_text)); many repeat (MyType, SlotID, Machine, ...)
+#: (lower name, (name, expression_text), literal value or _NOT_LITERAL); many repeat
+#: (MyType, SlotID, Machine, ...)
 _KEY_LINES: dict = {}
 _KEY_LINES_MAX = 100_000
+#: ``_KEY_ATTRS`` as the bytes of lower-case names (a line's name is compared undecoded)
+_KEY_ATTRS_B = frozenset(n.encode() for n in _KEY_ATTRS)
 
 
 def _check_line(line: bytes, what: str) -> None:
@@ -120,81 +168,81 @@ def _check_line(line: bytes, what: str) -> None:
                              f"does not parse: {text[:80]!r} ({exc})") from None
 
 
-def _remember(lines: list) -> None:
-    good = _GOOD_LINES
-    if len(good) + len(lines) > _GOOD_LINES_MAX:
-        good.clear()
-    good.update(lines)
-
-
 def check_expressions(ad: WireText, what: str = "ad") -> None:
     """Parse every expression of ``ad`` that is not a plain literal (getClassAd() parses
     each attribute and refuses the ad when one does not parse, classad_oldnew.cpp): a
     stored ad is sent verbatim to every querying client, so a bad one must not be kept.
-    Lines seen before in a good ad are remembered (one set difference skips them).
+    Lines seen before in a good ad are remembered (:class:`_LineMemory`).
     Raises ValueError naming the attribute."""
-    new = set(ad.block.split(b"\0")).difference(_GOOD_LINES)
-    new.discard(b"")
+    new = _GOOD_LINES.unknown(ad.block.split(b"\0"))
     for line in new:
         _check_line(line, what)
-    _remember([line for line in new if _line_low_name(line) not in _KEY_ATTRS])
+    _GOOD_LINES.add([line for line in new
+                     if line.partition(b"=")[0].strip().lower() not in _KEY_ATTRS_B])
 
 
-def _line_low_name(line: bytes) -> str:
-    return line.partition(b"=")[0].strip().decode("utf-8", "surrogateescape").lower()
+class UnusualLine(ValueError):
+    """Raised by :func:`read_update` (and :meth:`CollectorStore.update`) when a line not
+    seen before does not have the form ``wire_form`` asks for: the caller reads the ad
+    again with the general reader (:func:`pyhtc.cedar.wire_ad.get_ad`)."""
 
 
-def read_update(ad: WireText, what: str = "ad") -> Optional[tuple]:
+def read_update(ad: WireText, what: str = "ad", lines: Optional[list] = None,
+                wire_form: Optional[re.Pattern] = None) -> Optional[tuple]:
     """:func:`check_expressions` and the ``_KEY_ATTRS`` of ``ad`` in one pass: the lines
     not known to be good (the key attributes are never remembered, so they are always among
-    them) are the only ones looked at.  Returns ``({lower name: (name, expression_text)},
-    the first parse error or None, the lines of the attributes the sender may not set
-    (AuthenticatedIdentity, AuthenticationMethod) to drop)``, or None when the ad needs the
-    ordered reader (a key attribute given twice with different values)."""
-    new = set(ad.block.split(b"\0")).difference(_GOOD_LINES)
-    new.discard(b"")
+    them) are the only ones looked at, and those seen before in a good ad come with their
+    name and value already read (``_KEY_LINES``).  Returns ``({lower name: (name,
+    expression_text)}, {lower name: literal value or _NOT_LITERAL}, the first parse error
+    or None, the lines of the attributes the sender may not set (AuthenticatedIdentity,
+    AuthenticationMethod) to drop)``, or None when the ad needs the ordered reader (a key
+    attribute given twice with different values).
+
+    ``lines``: the ad's lines when the caller has them (``ad.block`` split at its NULs).
+    ``wire_form``: a pattern every line not seen before must match in full (lines read
+    from the wire without checking them all); :class:`UnusualLine` is raised otherwise."""
+    new = _GOOD_LINES.unknown(ad.block.split(b"\0") if lines is None else lines)
     fields: dict = {}
+    values: dict = {}
     good = []
     drop = []
     error = None
     key_lines = _KEY_LINES
     for line in new:
         known = key_lines.get(line)
-        if known is not None:  # a good key-attribute line seen before (MyType, SlotID...)
-            low, pair = known
-            if low in _AUTH_LOWS:
-                drop.append(line)
-            elif low in fields:
-                return None
-            else:
-                fields[low] = pair
-            continue
-        name_b, _, expr_b = line.partition(b"=")
-        name = name_b.strip().decode("utf-8", "surrogateescape")
-        low = name.lower()
-        if error is None:
-            try:
-                _check_line(line, what)
-            except ValueError as exc:
-                error = exc
+        if known is None:
+            if wire_form is not None and wire_form.fullmatch(line) is None:
+                raise UnusualLine(f"{what}: line {line[:80]!r} needs the general reader")
+            name_b, _, expr_b = line.partition(b"=")
+            low_b = name_b.strip().lower()
+            if error is None:
+                try:
+                    _check_line(line, what)
+                except ValueError as exc:
+                    error = exc
+                    continue
+            if low_b not in _KEY_ATTRS_B:
+                good.append(line)
                 continue
-        if low in _KEY_ATTRS:
-            pair = (name, expr_b.decode("utf-8", "surrogateescape").strip())
+            name = name_b.strip().decode("ascii", "surrogateescape")
+            text = expr_b.decode("utf-8", "surrogateescape").strip()
+            known = (low_b.decode("ascii"), (name, text), _literal(text))
             if error is None:
                 if len(key_lines) >= _KEY_LINES_MAX:
                     key_lines.clear()
-                key_lines[line] = (low, pair)
-            if low in _AUTH_LOWS:
-                drop.append(line)
-                continue
-            if low in fields:
-                return None
-            fields[low] = pair
-        else:
-            good.append(line)
-    if error is None:
-        _remember(good)
-    return fields, error, drop
+                key_lines[line] = known
+        low, pair, value = known
+        if low in _AUTH_LOWS:
+            drop.append(line)
+            continue
+        had = fields.get(low)
+        if had is not None and had != pair:
+            return None
+        fields[low] = pair
+        values[low] = value
+    if error is None and good:
+        _GOOD_LINES.add(good)
+    return fields, values, error, drop
 
 
 def _small_classad(pairs) -> C.ClassAd:
@@ -275,6 +323,7 @@ def _literal(text: Optional[str]):
 
 
 _NOT_LITERAL = object()
+_MISSING = object()
 
 
 def _string(ad, name: str) -> Optional[str]:
@@ -290,7 +339,12 @@ class _Fields:
     """The attributes of one wire ad that the tables use (string values evaluated); with
     ``drop`` those attributes are removed from the ad in the same pass (``self.ad``)."""
 
-    def __init__(self, ad: WireText, drop: frozenset = frozenset(), exprs: Optional[dict] = None):
+    __slots__ = ("ad", "exprs", "values")
+
+    def __init__(self, ad: WireText, drop: frozenset = frozenset(), exprs: Optional[dict] = None,
+                 values: Optional[dict] = None):
+        #: {lower name: literal value (or _NOT_LITERAL)} read with the expressions, if any
+        self.values = values if values is not None else {}
         if exprs is not None:
             self.ad, self.exprs = ad, exprs
         elif drop:
@@ -299,7 +353,11 @@ class _Fields:
             self.ad, self.exprs = ad, ad.exprs(_KEY_ATTRS)
 
     def value(self, name: str):
-        pair = self.exprs.get(name.lower())
+        low = name.lower()
+        v = self.values.get(low, _MISSING)
+        if v is not _MISSING:
+            return v
+        pair = self.exprs.get(low)
         return None if pair is None else _literal(pair[1])
 
     def string(self, name: str) -> Optional[str]:
@@ -501,19 +559,25 @@ class CollectorStore:
         self.updates_total = 0
 
     def update(self, table: str, ad, private=None, identity: Optional[str] = None,
-               method: Optional[str] = None) -> tuple:
+               method: Optional[str] = None, lines: Optional[list] = None,
+               wire_form: Optional[re.Pattern] = None) -> tuple:
         """Store ``ad`` (a WireText, WireAd or ClassAd) in ``table``, replacing the ad with
         the same key; ``private`` is the startd's private ad (kept from the previous update
         when None).
 
+        ``lines`` and ``wire_form``: see :func:`read_update` (a WireText ``ad`` only).
+
         Returns the key. Raises ValueError (naming the attribute) when the ad has no usable
-        key or an expression of it (or of the private ad) does not parse."""
+        key or an expression of it (or of the private ad) does not parse; UnusualLine (a
+        ValueError) when a line does not match ``wire_form`` (nothing is stored then)."""
         text = as_text(ad)
         what = f"{table} ad"
-        got = read_update(text, what)
+        got = read_update(text, what, lines, wire_form)
+        if got is None and wire_form is not None:  # not every line was looked at
+            raise UnusualLine(f"{what}: a key attribute given twice needs the general reader")
         if got is not None:
-            fields, error, drop = got
-            f = _Fields(text.without_lines(drop) if drop else text, exprs=fields)
+            fields, values, error, drop = got
+            f = _Fields(text.without_lines(drop) if drop else text, exprs=fields, values=values)
         else:
             # the sender's own AuthenticatedIdentity/AuthenticationMethod are never trusted
             f = _Fields(text, _AUTH_LOWS)
@@ -541,8 +605,14 @@ class CollectorStore:
             if method:
                 extra.append(("AuthenticationMethod", _quote(method)))
         if extra:
-            text = text.with_pairs(extra)
-            fields = dict(fields)
+            more = "".join([f"{name} = {expr}\0" for name, expr in extra])
+            if getattr(text, "_crypto", None) is None and more.count("\0") == len(extra):
+                # no crypto-mode form to extend (an ad read in clear): the lines appended
+                # as with_pairs() would, without building a second WireText
+                text = WireText(text.block + more.encode("utf-8", "surrogateescape"),
+                                text.count + len(extra))
+            else:
+                text = text.with_pairs(extra)
             for pair in extra:
                 fields[pair[0].lower()] = pair
         lifetime = f.integer("ClassAdLifetime")
@@ -650,5 +720,4 @@ class CollectorStore:
 
 
 def _quote(value: str) -> str:
-    from pyhtc.cedar.wire_ad import quote_string
     return quote_string(value)
