@@ -109,11 +109,27 @@ MAX_REPLY_MESSAGE = 2 * 1024 ** 3
 
 
 def start_command(address: str, command: int, policy: Optional[SecurityPolicy] = None,
-                  timeout: float = 20.0, max_message: Optional[int] = None) -> tb.BlockingStream:
+                  timeout: float = 20.0, max_message: Optional[int] = None,
+                  claim_id: Optional[str] = None) -> tb.BlockingStream:
     """Connect to ``address`` and start ``command`` with security negotiated (sessions are
-    cached per process and resumed)."""
+    cached per process and resumed).
+
+    ``claim_id``: a claim id whose match session (:mod:`pyhtc.cedar.security.match`) the
+    command should resume instead of negotiating (the shadow's ACTIVATE_CLAIM and
+    DEACTIVATE_CLAIM, remoteresource.cpp); when the claim carries no session, or the
+    startd no longer knows it (SID_NOT_FOUND), a session is negotiated as usual."""
     host, port = parse_address(address)
     policy = policy or client_policy()
+    if claim_id:
+        from pyhtc.cedar.security.match import claim_policy, claim_session_cache
+        cache = claim_session_cache(claim_id, f"{host}:{port}", int(command))
+        if cache is not None:
+            try:
+                return tb.start_command(host, port, int(command), claim_policy(policy),
+                                        cache=cache, timeout=timeout, max_message=max_message)
+            except SecurityError as exc:
+                if "resume" not in str(exc):
+                    raise
     try:
         return tb.start_command(host, port, int(command), policy, cache=_SESSIONS,
                                 timeout=timeout, max_message=max_message)

@@ -29,6 +29,8 @@ class Session:
         expires: absolute time.time() when the session dies.
         policy: the merged policy ad values (attribute -> expression text).
         peer_version: the peer's RemoteVersion string.
+        non_negotiated: made from a shared secret (a claim id's match session,
+            condor_secman.cpp CreateNonNegotiatedSecuritySession), not by a handshake.
     """
     sid: str
     key: bytes | None
@@ -39,13 +41,18 @@ class Session:
     expires: float
     policy: dict = field(default_factory=dict)
     peer_version: str = ""
+    non_negotiated: bool = False
 
 
 class SessionCache:
-    """Sessions by id, with expiry and a size bound."""
+    """Sessions by id, with expiry and a size bound.
+
+    Non-negotiated sessions (claim sessions) are kept apart and never evicted by the size
+    bound: each lives as long as its claim, and its owner removes it (:meth:`remove`)."""
 
     def __init__(self, max_sessions: int = 10000, clock=time.time):
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._pinned: dict[str, Session] = {}
         self.max_sessions = max_sessions
         self.clock = clock
         self._counter = itertools.count(1)
@@ -57,7 +64,13 @@ class SessionCache:
         return f"{self._host}:{os.getpid()}:{self._start}:{next(self._counter)}"
 
     def add(self, session: Session) -> None:
-        """Insert or refresh a session, evicting the oldest beyond ``max_sessions``."""
+        """Insert or refresh a session, evicting the oldest beyond ``max_sessions``
+        (non-negotiated sessions are not counted and not evicted)."""
+        if session.non_negotiated:
+            self._sessions.pop(session.sid, None)
+            self._pinned[session.sid] = session
+            return
+        self._pinned.pop(session.sid, None)
         self._sessions[session.sid] = session
         self._sessions.move_to_end(session.sid)
         while len(self._sessions) > self.max_sessions:
@@ -67,15 +80,18 @@ class SessionCache:
         """The live session named ``sid`` (expired ones are dropped)."""
         s = self._sessions.get(sid)
         if s is None:
-            return None
+            s = self._pinned.get(sid)
+            if s is None:
+                return None
         if s.expires < self.clock():
-            del self._sessions[sid]
+            self.remove(sid)
             return None
         return s
 
     def remove(self, sid: str) -> None:
         """Forget the session named ``sid`` (no error if unknown)."""
         self._sessions.pop(sid, None)
+        self._pinned.pop(sid, None)
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        return len(self._sessions) + len(self._pinned)

@@ -228,16 +228,34 @@ class JobRunner:
             return False
         return True
 
-    async def _request_claim(self, rec: ClaimRec, job: tuple) -> tuple[bool, str]:
+    async def _open_claim_command(self, host: str, port: int, command: int, claim: str):
+        """Start a claim command at the startd, resuming the claim id's match session when it
+        carries one and SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION is true (schedd.cpp: the
+        schedd imports the claim's session, :mod:`pyhtc.cedar.security.match`); otherwise,
+        or when the startd no longer knows that session, negotiate one."""
+        from pyhtc.cedar.errors import SecurityError
+        from pyhtc.cedar.security.match import claim_policy, claim_session_cache
         from pyhtc.cedar.transport_asyncio import open_command
+        policy = self.s._level_policy("CLIENT")
+        if self.s.param_boolean("SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION", True):
+            cache = claim_session_cache(claim, f"{host}:{port}", command)
+            if cache is not None:
+                try:
+                    return await open_command(host, port, command, claim_policy(policy),
+                                              cache=cache, timeout=20)
+                except SecurityError as exc:
+                    if "resume" not in str(exc):
+                        raise
+        return await open_command(host, port, command, policy, timeout=20)
+
+    async def _request_claim(self, rec: ClaimRec, job: tuple) -> tuple[bool, str]:
         from pyhtc.client import parse_address
         host, port = parse_address(rec.startd)
         ad = C.ClassAd(self.s.ads.get(*job))
         ad["_condor_SEND_CLAIMED_AD"] = True
         if self.s.param_boolean("CLAIM_PARTITIONABLE_LEFTOVERS", True):
             ad["_condor_SEND_LEFTOVERS"] = True
-        stream = await open_command(host, port, P.REQUEST_CLAIM, self.s._level_policy("CLIENT"),
-                                    timeout=20)
+        stream = await self._open_claim_command(host, port, P.REQUEST_CLAIM, rec.claim)
         try:
             stream.put_string(rec.claim)
             stream.put_ad(from_classad(ad))
@@ -267,13 +285,11 @@ class JobRunner:
         self.s.dc.spawn(self._release(rec), name="release unused match")
 
     async def _release(self, rec: ClaimRec) -> None:
-        from pyhtc.cedar.transport_asyncio import open_command
         from pyhtc.client import parse_address
         self.claims.pop(rec.claim, None)
         try:
             host, port = parse_address(rec.startd)
-            stream = await open_command(host, port, P.RELEASE_CLAIM, self.s._level_policy("CLIENT"),
-                                        timeout=20)
+            stream = await self._open_claim_command(host, port, P.RELEASE_CLAIM, rec.claim)
             try:
                 stream.put_string(rec.claim)
                 await stream.end_of_message()

@@ -35,12 +35,12 @@ the starter's result.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import select
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from typing import Optional
 
 from pyhtc.daemoncore.adfile import read_ad, write_ad
@@ -50,6 +50,7 @@ from pyhtc.client.core import client_policy, start_command
 from pyhtc.config import Config, ConfigError
 from pyhtc.daemoncore.log import Category, DebugLog
 from pyhtc.cedar import claims as P
+from pyhtc.cedar.security.match import EXECUTE_SIDE_MATCHSESSION_FQU, claim_session, new_claim_id
 from pyhtc.userlog import JobEventType, UserLog, make_event
 from pyhtc.userlog.usage import rusage_string, usage_fields_from_job_ad
 
@@ -63,7 +64,8 @@ FORK_SERVER_PRELOAD = ("pyhtc.cedar.security.authentication", "pyhtc.cedar.secur
                        "pyhtc.cedar.security.policy", "pyhtc.cedar.errors", "pyhtc.cedar.framing",
                        "pyhtc.classad.unparse", "pyhtc.classad.oldsyntax", "pyhtc.userlog.reader",
                        "pyhtc.cedar.crypto", "pwd", "pyhtc.config.detect", "psutil", "encodings.idna",
-                       "cryptography.hazmat.primitives.serialization",
+                       "cryptography.hazmat.primitives.serialization", "pyhtc.cedar.security.match",
+                       "pyhtc.cedar.transport_blocking", "pyhtc.procd.procinfo", "tempfile",
                        "cryptography.hazmat.primitives.asymmetric.ec")
 
 #: how long a reused claim's previous starter may take to leave (seconds)
@@ -165,7 +167,7 @@ def _alive(pid) -> bool:
 class Shadow:
     """One job's shadow; :meth:`run` returns the exit code."""
 
-    def __init__(self, ns: argparse.Namespace, config: Config, log: DebugLog):
+    def __init__(self, ns: ShadowArgs, config: Config, log: DebugLog):
         self.ns, self.config, self.log = ns, config, log
         self.cluster, self.proc = (int(x) for x in ns.job_id.split("."))
         self.job = read_ad(ns.job_ad)
@@ -175,10 +177,14 @@ class Shadow:
             self.claim = f.read().strip()
         os.unlink(ns.claim_file)
         self.policy = client_policy(config)
+        # the claim id's match session replaces authentication (remoteresource.cpp)
+        self.session_claim = self.claim if config.param_boolean(
+            "SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION", True) else None
         self.result_file = ns.report + ".starter"
         self.wakeup = Wakeup(self.result_file + ".fifo")
         self.report = C.ClassAd()
         self.signals: list[int] = []
+        self._update_stamp: Optional[tuple] = None
         self.vacate_sent = False
         self.transfer = None
         if should_transfer_files(self.job) != "NO":
@@ -208,18 +214,19 @@ class Shadow:
     # -- startd ------------------------------------------------------------------------
     def activate(self) -> tuple[bool, str]:
         """ACTIVATE_CLAIM; (True, "") or (False, reason)."""
-        ad = C.ClassAd(self.job)
+        wire = from_classad(self.job)
         if self.transfer is not None:
-            ad["TransferSocket"] = self.transfer.address
-            ad["TransferKey"] = self.transfer.key
-        ad["_condor_ShadowResultFile"] = self.result_file
-        ad["_condor_send_activation_failure_ad"] = True
+            wire.set("TransferSocket", self.transfer.address)
+            wire.set("TransferKey", self.transfer.key)
+        wire.set("_condor_ShadowResultFile", self.result_file)
+        wire.set("_condor_send_activation_failure_ad", True)
         deadline = time.time() + ACTIVATION_RETRY_SECONDS
         while True:
-            with start_command(self.ns.startd, P.ACTIVATE_CLAIM, self.policy) as s:
+            with start_command(self.ns.startd, P.ACTIVATE_CLAIM, self.policy,
+                               claim_id=self.session_claim) as s:
                 s.put_string(self.claim)
                 s.put_int(0)
-                s.put_ad(from_classad(ad))
+                s.put_ad(wire)
                 s.end_of_message()
                 reply = s.get_int()
                 why = ""
@@ -238,7 +245,7 @@ class Shadow:
         """DEACTIVATE_CLAIM(_FORCIBLY); returns the reply's Start (claim may be reused)."""
         try:
             cmd = P.DEACTIVATE_CLAIM_FORCIBLY if forcibly else P.DEACTIVATE_CLAIM
-            with start_command(self.ns.startd, cmd, self.policy) as s:
+            with start_command(self.ns.startd, cmd, self.policy, claim_id=self.session_claim) as s:
                 s.put_string(self.claim)
                 s.end_of_message()
                 ad = to_classad(s.get_ad())
@@ -278,10 +285,7 @@ class Shadow:
                     raise StarterLost("the starter never started the job")
             elif not _alive(starter_pid) and not os.path.exists(self.result_file):
                 raise StarterLost(f"the starter (pid {starter_pid}) exited without a result")
-            try:
-                upd = read_ad(self.result_file + ".update")
-            except (FileNotFoundError, SyntaxError):
-                upd = None
+            upd = self._read_if_changed(self.result_file + ".update")
             if upd is not None:
                 for k in ("RemoteUserCpu", "RemoteSysCpu", "ImageSize", "ResidentSetSize", "MemoryUsage"):
                     if k in upd:
@@ -295,6 +299,24 @@ class Shadow:
             # the starter nudges us after every file it writes; the timeout only bounds
             # how late a starter that died silently or a signal is noticed
             self.wakeup.wait(0.25)
+
+    def _read_if_changed(self, path: str) -> Optional[C.ClassAd]:
+        """The ad in ``path`` when the file changed since the last call (size, mtime,
+        inode), else None (also None when absent or unreadable): the usage file is
+        rewritten whole (renamed over), so an unchanged stamp means unchanged contents."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._update_stamp == stamp:
+            return None
+        try:
+            ad = read_ad(path)
+        except (OSError, SyntaxError):
+            return None
+        self._update_stamp = stamp
+        return ad
 
     def wait_done(self, seconds: float) -> bool:
         """Wait (at most ``seconds``) for the starter's ".done" marker."""
@@ -439,18 +461,140 @@ class Shadow:
         return default
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The shadow's flags (see the module docstring)."""
-    ap = argparse.ArgumentParser(prog="condor_shadow", allow_abbrev=False)
-    ap.add_argument("job_id")
-    ap.add_argument("-f", action="store_true")
-    ap.add_argument("-job-ad", dest="job_ad", required=True)
-    ap.add_argument("-claim-file", dest="claim_file", required=True)
-    ap.add_argument("-startd", required=True)
-    ap.add_argument("-report", required=True)
-    ap.add_argument("-slot", default="")
-    ap.add_argument("-pid-file", dest="pid_file", default="")
-    return ap.parse_args(argv)
+@dataclass
+class ShadowArgs:
+    """The shadow's command line (see the module docstring)."""
+    job_id: str
+    job_ad: str
+    claim_file: str
+    startd: str
+    report: str
+    slot: str = ""
+    pid_file: str = ""
+    f: bool = False
+
+
+class UsageError(ValueError):
+    """A bad shadow command line (the message says what was wrong)."""
+
+
+#: flag -> ShadowArgs field, for the flags that take a value
+_VALUE_FLAGS = {"-job-ad": "job_ad", "-claim-file": "claim_file", "-startd": "startd",
+                "-report": "report", "-slot": "slot", "-pid-file": "pid_file"}
+_REQUIRED = ("-job-ad", "-claim-file", "-startd", "-report")
+USAGE = ("usage: condor_shadow [-f] JOB_ID -job-ad FILE -claim-file FILE -startd SINFUL "
+         "-report FILE [-slot NAME] [-pid-file FILE]")
+
+
+def parse_args(argv: list[str]) -> ShadowArgs:
+    """The shadow's flags (see the module docstring): ``CLUSTER.PROC`` once, ``-f``, and
+    ``-flag VALUE`` or ``-flag=VALUE`` for the others; no abbreviations.  Raises UsageError
+    naming the offending argument (a hand-written parser: argparse costs ~20 ms a shadow)."""
+    values: dict = {}
+    job_id = None
+    fg = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "-f":
+            fg = True
+            continue
+        name, eq, inline = arg.partition("=")
+        if name in _VALUE_FLAGS:
+            if eq:
+                value = inline
+            elif i < len(argv):
+                value = argv[i]
+                i += 1
+            else:
+                raise UsageError(f"argument {name}: expected one argument")
+            values[_VALUE_FLAGS[name]] = value
+            continue
+        if arg.startswith("-") and arg != "-":
+            raise UsageError(f"unrecognized argument: {arg}")
+        if job_id is not None:
+            raise UsageError(f"unrecognized argument: {arg}")
+        job_id = arg
+    missing = [f for f in _REQUIRED if _VALUE_FLAGS[f] not in values]
+    if job_id is None:
+        missing.insert(0, "JOB_ID")
+    if missing:
+        raise UsageError(f"the following arguments are required: {', '.join(missing)}")
+    return ShadowArgs(job_id=job_id, f=fg, **values)
+
+
+def _load_config(environ: dict) -> Config:
+    """The shadow's configuration, loaded exactly as :func:`main` loads it (the fork server's
+    warm-up loads it the same way so that the children's load is a memo hit)."""
+    return Config.load("SHADOW", None, environ=environ, read_user_config=False)
+
+
+def _warm_wire_and_addresses() -> None:
+    """Decode small wire ads (the session resume reply, DEACTIVATE_CLAIM's reply, an
+    activation refusal: their readers compile a pattern per attribute count) and parse
+    addresses as start_command does, so those patterns are compiled before forking."""
+    from pyhtc.cedar.codec import Decoder, Encoder
+    from pyhtc.cedar.wire_ad import WireAd, get_ad, put_ad
+    from pyhtc.client.core import parse_address
+    for n in range(1, 9):
+        wire = WireAd.from_values({f"A{i}": i for i in range(n)})
+        for crypto in (False, True):
+            data = bytes(put_ad(Encoder(crypto_mode=crypto), wire).data)
+            get_ad(Decoder(data, crypto_mode=crypto))
+    for addr in ("<127.0.0.1:1>", "<127.0.0.1:1?addrs=127.0.0.1-1&alias=h&noUDP&sock=x>",
+                 "127.0.0.1:1"):
+        parse_address(addr)
+
+
+def fork_server_warmup() -> None:
+    """Called once by the shadow fork server (:mod:`pyhtc.daemoncore.zygote`) before it
+    serves: loads the configuration as :func:`main` does and runs a shadow's local work
+    once on scratch files (argument parsing, ad files, the claim session key, the user log
+    events of a job that exited, the report), so the regular expressions, lazy imports and
+    caches each forked shadow would build are built here once and inherited.  No network
+    traffic; nothing outside a temporary directory is written.  Ends with ``gc.freeze()``
+    (the forked children share the fork server's objects copy-on-write)."""
+    import tempfile
+    config = _load_config(dict(os.environ))
+    client_policy(config)
+    with tempfile.TemporaryDirectory(prefix="shadow-warmup-") as tmp:
+        job = C.ClassAd({"ClusterId": 1, "ProcId": 0, "JobUniverse": 5, "Cmd": "/bin/true",
+                         "Iwd": tmp, "UserLog": "warm.log", "Owner": "nobody",
+                         "RequestCpus": 1, "RequestMemory": 1, "RequestDisk": 1,
+                         "ShouldTransferFiles": "NO", "OnExitRemove": C.ExprTree("ExitCode =?= 0"),
+                         "OnExitHold": C.ExprTree("false")})
+        paths = {n: os.path.join(tmp, n) for n in ("job.ad", "claim", "report", "pid")}
+        write_ad(paths["job.ad"], job)
+        cid = new_claim_id("<127.0.0.1:1>", int(time.time()), 1)
+        with open(paths["claim"], "w") as f:
+            f.write(cid.text)
+        ns = parse_args(["1.0", "-f", "-job-ad", paths["job.ad"], "-claim-file", paths["claim"],
+                         "-startd", "<127.0.0.1:1>", "-report", paths["report"], "-slot",
+                         "slot1_1@warm", "-pid-file", paths["pid"]])
+        log = DebugLog(os.path.join(tmp, "ShadowLog"), debug=config.param("SHADOW_DEBUG"))
+        shadow = Shadow(ns, config, log)
+        try:
+            claim_session(cid, EXECUTE_SIDE_MATCHSESSION_FQU)
+            from_classad(C.ClassAd(shadow.job))
+            _warm_wire_and_addresses()
+            log.dprintf(Category.ALWAYS, "warm-up")
+            shadow.event(JobEventType.EXECUTE, ExecuteHost="<127.0.0.1:1>", SlotName="slot1_1@warm")
+            result = C.ClassAd({"Outcome": "Exited", "ExitCode": 0, "ExitBySignal": False,
+                                "RemoteUserCpu": 0.0, "RemoteSysCpu": 0.0, "ImageSize": 1,
+                                "RemoteWallClockTime": 0.0})
+            write_ad(shadow.result_file, result)
+            shadow.judge(read_ad(shadow.result_file))
+            write_ad(ns.report, shadow.report)
+            _alive(os.getpid())
+        finally:
+            shadow.wakeup.close()
+    # everything the fork server holds now is inherited by every shadow: keep the cyclic
+    # garbage collector off those objects, so a child's collections neither scan them nor
+    # write to (and so copy) the pages they share with the fork server
+    import gc
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -462,10 +606,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         signal.signal(sig, lambda s, f: pending.append(s))
     try:
         ns = parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit:
+    except UsageError as exc:
+        print(f"{USAGE}\ncondor_shadow: error: {exc}", file=sys.stderr)
         return X.JOB_SHADOW_USAGE
     try:
-        config = Config.load("SHADOW", None, environ=dict(os.environ), read_user_config=False)
+        config = _load_config(dict(os.environ))
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return X.JOB_EXCEPTION

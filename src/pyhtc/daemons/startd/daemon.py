@@ -26,6 +26,15 @@ Commands (all at DAEMON level, as startd_main.cpp registers them):
 
 Secrets are sent as strings (encrypted when the connection is).
 
+Claim ids carry a security session (SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION, default
+true; :mod:`pyhtc.cedar.security.match`): the startd registers it when it makes the claim id
+and forgets it when the claim ends; the holder of the claim id resumes it, and the startd
+grants that peer (``submit-side@matchsession``) its DAEMON- and CLIENT-level commands.
+
+Collector updates (ResMgr.cpp): every UPDATE_INTERVAL all slots; on a state change, after a
+one-second timer, only the slots whose ads changed, over a security session kept from one
+update to the next.
+
 The starter interface (until the shadow<->starter protocol exists): the startd writes the
 job ad and the slot ad to files under ``$(EXECUTE)``, starts ``condor_starter -f -a
 <slot> -job-ad F -machine-ad F -execute DIR`` (forked by the starter fork server,
@@ -46,14 +55,18 @@ import time
 from typing import Optional
 
 from pyhtc.daemoncore.adfile import read_ad
+from pyhtc import CONDOR_VERSION
 from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
-from pyhtc.cedar.wire_ad import WireAd, from_classad, to_classad
+from pyhtc.cedar.wire_ad import WireAd, from_classad, literal, to_classad
 from pyhtc.daemoncore.daemon import PLATFORM_STRING, VERSION_STRING, Daemon
 from pyhtc.daemoncore.log import Category
 
 from pyhtc.cedar import claims as P
-from .machine import Resources, machine_attributes, machine_resources
+from pyhtc.cedar.security.match import (AUTH_METHOD_MATCH, SUBMIT_SIDE_MATCHSESSION_FQU, ClaimId,
+                                        claim_session, new_claim_id)
+from pyhtc.cedar.security.negotiation import ClientSessionCache
+from .machine import Resources, load_averages, machine_attributes, machine_resources
 from .slots import Claim, Slot, SlotConfigError, allocate, slot_specs
 
 TRUE_WORDS = ("true", "1", "yes", "t")
@@ -66,6 +79,11 @@ POLICY_DEFAULTS = {
     "MODIFY_REQUEST_EXPR_REQUESTMEMORY": "quantize(RequestMemory,{128})",
     "MODIFY_REQUEST_EXPR_REQUESTDISK": "quantize(RequestDisk,{1024})",
 }
+#: permission levels a claim session's holder is granted (a DAEMON hole implies WRITE, READ)
+_MATCH_SESSION_LEVELS = ("DAEMON", "WRITE", "READ", "CLIENT", "ALLOW")
+#: seconds a state change waits before its collector update, so that changes coalesce
+#: (ResMgr::rip_update_needed: a one-second timer, then only the dirty slots are sent)
+UPDATE_COALESCE_SECONDS = 1.0
 #: attributes a dynamic slot copies from the claim's request into its ad
 _CLAIM_ATTRS = ("RemoteOwner", "RemoteUser", "AccountingGroup", "JobId", "GlobalJobId")
 
@@ -80,13 +98,17 @@ def _truthy(value) -> bool:
 
 
 
-def write_ad_file(path: str, ad: C.ClassAd) -> None:
-    """Write ``ad`` in the old ClassAd syntax (one ``Name = expr`` a line), atomically."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        for name, expr in from_classad(ad):
-            f.write(f"{name} = {expr}\n")
-    os.replace(tmp, path)
+def write_ad_file(path: str, ad, atomic: bool = True) -> None:
+    """Write ``ad`` (a ClassAd, a WireAd or ``(name, expression text)`` pairs) in the old
+    ClassAd syntax (one ``Name = expr`` a line); ``atomic``: through a temporary file renamed
+    over ``path`` (a file name nobody reads before it is complete does not need it)."""
+    wire = from_classad(ad) if isinstance(ad, C.ClassAd) else ad
+    text = "".join(f"{name} = {expr}\n" for name, expr in wire)
+    target = path + ".tmp" if atomic else path
+    with open(target, "w") as f:
+        f.write(text)
+    if atomic:
+        os.replace(target, path)
 
 
 def read_ad_file(path: str) -> Optional[C.ClassAd]:
@@ -105,6 +127,11 @@ class Startd(Daemon):
 
     # -- setup -----------------------------------------------------------------------
     def main_init(self) -> None:
+        self._reset_ad_cache()
+        self._update_seq = 0
+        self._sent: dict = {}
+        self._loadavg = (0.0, 0.0)
+        self._collector_sessions = ClientSessionCache()
         self.execute = self.param("EXECUTE") or os.path.join(self.param("LOCAL_DIR") or "/tmp", "execute")
         os.makedirs(self.execute, exist_ok=True)
         self._clean_execute()
@@ -165,7 +192,16 @@ class Startd(Daemon):
                 P.DEACTIVATE_CLAIM_FORCIBLY: self.cmd_deactivate_claim,
                 P.RELEASE_CLAIM: self.cmd_release_claim, P.ALIVE: self.cmd_alive}
 
+    def _reset_ad_cache(self) -> None:
+        """Forget the configuration-derived parts of the slot ads (built again at next use)."""
+        self._templates: dict = {}
+        self._wire_templates: dict = {}
+        self._startd_attrs = None
+        self._startd_job_attrs: list = []
+        self._daemon_name = None
+
     def main_config(self) -> None:
+        self._reset_ad_cache()
         for tid in self._timers:
             self.dc.cancel_timer(tid)
         update = self.param_integer("UPDATE_INTERVAL", 300, min_value=1)
@@ -176,7 +212,43 @@ class Startd(Daemon):
         ]
 
     def _new_claim(self) -> Claim:
-        return Claim(f"{self.sinful}#{self.start_time}#{next(self._seq)}#{secrets.token_hex(16)}")
+        """A fresh claim id (claim.cpp ClaimId::ClaimId).  With
+        SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION (default true) it carries a match session
+        that is registered here at once, so its holder (schedd, shadow) resumes it instead
+        of authenticating (:mod:`pyhtc.cedar.security.match`)."""
+        with_session = self.param_boolean("SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION", True)
+        cid = new_claim_id(self.sinful, self.start_time, next(self._seq), with_session=with_session,
+                           version=CONDOR_VERSION)
+        if with_session and self.server is not None:
+            self.server.sessions.add(claim_session(cid, SUBMIT_SIDE_MATCHSESSION_FQU,
+                                                   peer_version=VERSION_STRING))
+        return Claim(cid.text)
+
+    def _forget_claim(self, claim: Claim) -> None:
+        """Drop the match session of a claim that ended (its id is no longer valid)."""
+        if self.server is not None:
+            sid = ClaimId(claim.id).session_id
+            if sid:
+                self.server.sessions.remove(sid)
+
+    def _authorize(self, user, method, command: int, peer: str) -> bool:
+        # the match identity is only believed from a claim session, never from a peer that
+        # authenticated (FS, TOKEN ...) under that name
+        if user == SUBMIT_SIDE_MATCHSESSION_FQU and method != AUTH_METHOD_MATCH:
+            return False
+        return super()._authorize(user, method, command, peer)
+
+    def authorize(self, user, command: int, peer: str) -> bool:
+        """The holder of a claim session may run the startd's DAEMON- and CLIENT-level
+        commands (startd_main.cpp punches those holes for SUBMIT_SIDE_MATCHSESSION_FQU);
+        everyone else goes through the ALLOW/DENY lists."""
+        if user == SUBMIT_SIDE_MATCHSESSION_FQU:
+            entry = self.commands.get(command)
+            if entry is not None and entry[2] in _MATCH_SESSION_LEVELS:
+                self.log.dprintf(Category.SECURITY, f"PERMISSION GRANTED to {user} for command "
+                                 f"{command} ({entry[0]}), access level {entry[2]}: claim session")
+                return True
+        return super().authorize(user, command, peer)
 
     def _build_slots(self) -> None:
         total = machine_resources(self.config, self.execute)
@@ -228,103 +300,172 @@ class Startd(Daemon):
         return self.eval_policy("IS_OWNER", self.slot_ad(slot), None)
 
     # -- ads -------------------------------------------------------------------------
-    def slot_ad(self, slot: Slot, now: Optional[float] = None) -> C.ClassAd:
-        """The public ad of ``slot`` (HTCondor's attribute names; manual "Machine ClassAd
-        Attributes")."""
-        now = time.time() if now is None else now
-        ad = C.ClassAd()
-        ad["MyType"] = "Machine"
-        ad["TargetType"] = "Job"
+    def _template(self, kind: str) -> C.ClassAd:
+        """The attributes of a ``kind`` slot's ad that change only with the configuration
+        (machine attributes, versions, the START/RANK/Requirements expressions ...): built
+        once per configuration, copied by :meth:`slot_ad`."""
+        t = self._templates.get(kind)
+        if t is not None:
+            return t
+        now = time.time()
+        t = C.ClassAd()
+        t["MyType"] = "Machine"
+        t["TargetType"] = "Job"
         for k, v in machine_attributes(self.config, self.start_time, now).items():
-            ad[k] = v
-        host = ad["Machine"]
-        daemon_name = self.name  # slot1@host, or slot1@name@host with STARTD_NAME
+            t[k] = v
+        t.update({
+            "TotalCpus": float(self.total.cpus), "TotalMemory": self.total.memory,
+            "TotalDisk": self.total.disk, "MyAddress": self.sinful, "StartdIpAddr": self.sinful,
+            "CondorVersion": VERSION_STRING, "CondorPlatform": PLATFORM_STRING,
+            "DaemonStartTime": self.start_time, "CondorLoadAvg": 0.0, "TotalCondorLoadAvg": 0.0,
+        })
+        t["MachineMaxVacateTime"] = C.ExprTree(self.param("MachineMaxVacateTime") or "10 * 60")
+        t["Start"] = C.ExprTree(self.config_expr("START"))
+        t["Rank"] = C.ExprTree(self.config_expr("RANK"))
+        if kind == "Partitionable":
+            t["PartitionableSlot"] = True
+            t["WithinResourceLimits"] = C.ExprTree(
+                "(ifThenElse(TARGET.RequestCpus =!= undefined, MY.Cpus >= TARGET.RequestCpus, MY.Cpus > 0)"
+                " && ifThenElse(TARGET.RequestMemory =!= undefined, MY.Memory >= TARGET.RequestMemory, MY.Memory > 0)"
+                " && ifThenElse(TARGET.RequestDisk =!= undefined, MY.Disk >= TARGET.RequestDisk, MY.Disk > 0))")
+            t["Requirements"] = C.ExprTree("START && WithinResourceLimits")
+        else:
+            t["Requirements"] = C.ExprTree("START")
+        if kind == "Dynamic":
+            t["DynamicSlot"] = True
+        self._templates[kind] = t
+        if self._startd_attrs is None:
+            extra = []
+            for name in (self.param("STARTD_ATTRS") or "").replace(",", " ").split() + \
+                    (self.param("STARTD_EXPRS") or "").replace(",", " ").split():
+                val = self.param(name)
+                if val is not None:
+                    try:
+                        extra.append((name, C.ExprTree(val)))
+                    except SyntaxError:
+                        extra.append((name, val))
+            self._startd_attrs = extra
+            self._startd_job_attrs = (self.param("STARTD_JOB_ATTRS") or "").replace(",", " ").split()
+            self._daemon_name = self.name
+        return t
+
+    def _load_average(self, now: float) -> float:
+        """/proc/loadavg's 1-minute figure, read at most once a second."""
+        if now - self._loadavg[0] >= 1.0:
+            self._loadavg = (now, load_averages())
+        return self._loadavg[1]
+
+    def slot_name(self, slot: Slot) -> str:
+        """The ad Name of ``slot``: ``slot1_2@host`` (``slot1@name@host`` with STARTD_NAME)."""
+        if self._daemon_name is None:
+            self._daemon_name = self.name
+        return f"{slot.name}@{self._daemon_name}"
+
+    def _slot_attrs(self, slot: Slot, now: float) -> dict:
+        """The attributes of ``slot``'s ad that are not in its kind's :meth:`_template`:
+        state, resources, claim, job, times (name -> Python value or ExprTree, in the order
+        they override each other; STARTD_ATTRS / STARTD_EXPRS last)."""
+        self._template(slot.kind)
+        daemon_name = self._daemon_name
         r = slot.resources
-        ad.update({
+        idle = int(now - self.start_time)
+        out = {
+            "KeyboardIdle": idle, "ConsoleIdle": idle, "TotalLoadAvg": self._load_average(now),
             "Name": f"{slot.name}@{daemon_name}", "SlotID": slot.slot_id,
             "SlotTypeID": -slot.type_id if slot.kind == "Dynamic" else slot.type_id,
             "SlotType": slot.kind, "State": slot.state, "Activity": slot.activity,
             "EnteredCurrentState": int(slot.entered_state),
             "EnteredCurrentActivity": int(slot.entered_activity),
             "Cpus": r.cpus, "Memory": r.memory, "Disk": r.disk,
-            "TotalCpus": float(self.total.cpus), "TotalMemory": self.total.memory,
-            "TotalDisk": self.total.disk, "TotalSlots": len(self.all_slots()),
+            "TotalSlots": sum(1 + len(s.children) for s in self.slots),
             "TotalSlotCpus": slot.total.cpus if slot.total else r.cpus,
             "TotalSlotMemory": slot.total.memory if slot.total else r.memory,
             "TotalSlotDisk": slot.total.disk if slot.total else r.disk,
-            "MyAddress": self.sinful, "StartdIpAddr": self.sinful,
-            "CondorVersion": VERSION_STRING, "CondorPlatform": PLATFORM_STRING,
-            "DaemonStartTime": self.start_time, "MyCurrentTime": int(now),
-            "LoadAvg": 1.0 if slot.activity == "Busy" else 0.0, "CondorLoadAvg": 0.0,
-            "TotalCondorLoadAvg": 0.0, "UpdateSequenceNumber": getattr(self, "_update_seq", 0),
+            "MyCurrentTime": int(now),
+            "LoadAvg": 1.0 if slot.activity == "Busy" else 0.0,
+            "UpdateSequenceNumber": self._update_seq,
             "ActivationCount": slot.claim.activations,
-        })
-        ad["MachineMaxVacateTime"] = C.ExprTree(self.param("MachineMaxVacateTime") or "10 * 60")
-        ad["Start"] = C.ExprTree(self.config_expr("START"))
-        ad["Rank"] = C.ExprTree(self.config_expr("RANK"))
+        }
         if slot.kind == "Partitionable":
-            ad["PartitionableSlot"] = True
-            ad["WithinResourceLimits"] = C.ExprTree(
-                "(ifThenElse(TARGET.RequestCpus =!= undefined, MY.Cpus >= TARGET.RequestCpus, MY.Cpus > 0)"
-                " && ifThenElse(TARGET.RequestMemory =!= undefined, MY.Memory >= TARGET.RequestMemory, MY.Memory > 0)"
-                " && ifThenElse(TARGET.RequestDisk =!= undefined, MY.Disk >= TARGET.RequestDisk, MY.Disk > 0))")
-            ad["Requirements"] = C.ExprTree("START && WithinResourceLimits")
             kids = slot.children
-            ad["NumDynamicSlots"] = len(kids)
-            ad["ChildName"] = [f"{k.name}@{daemon_name}" for k in kids]
-            ad["ChildCpus"] = [k.resources.cpus for k in kids]
-            ad["ChildMemory"] = [k.resources.memory for k in kids]
-            ad["ChildDisk"] = [k.resources.disk for k in kids]
-            ad["ChildState"] = [k.state for k in kids]
-            ad["ChildActivity"] = [k.activity for k in kids]
-            ad["ChildRemoteUser"] = [k.claim.job_ad.get("User", k.claim.job_ad.get("Owner", ""))
-                                     if k.claim.job_ad is not None else "" for k in kids]
-        else:
-            ad["Requirements"] = C.ExprTree("START")
+            out["NumDynamicSlots"] = len(kids)
+            out["ChildName"] = [f"{k.name}@{daemon_name}" for k in kids]
+            out["ChildCpus"] = [k.resources.cpus for k in kids]
+            out["ChildMemory"] = [k.resources.memory for k in kids]
+            out["ChildDisk"] = [k.resources.disk for k in kids]
+            out["ChildState"] = [k.state for k in kids]
+            out["ChildActivity"] = [k.activity for k in kids]
+            out["ChildRemoteUser"] = [k.claim.job_ad.get("User", k.claim.job_ad.get("Owner", ""))
+                                      if k.claim.job_ad is not None else "" for k in kids]
         if slot.kind == "Dynamic":
-            ad["DynamicSlot"] = True
-            ad["ParentSlotName"] = f"{slot.parent.name}@{daemon_name}"
+            out["ParentSlotName"] = f"{slot.parent.name}@{daemon_name}"
         if slot.state == "Claimed" and slot.claim.job_ad is not None:
             job = slot.claim.job_ad
             user = job.get("User") or job.get("Owner")
             if user:
-                ad["RemoteUser"] = user
-                ad["RemoteOwner"] = user
+                out["RemoteUser"] = user
+                out["RemoteOwner"] = user
             if job.get("AccountingGroup"):
-                ad["AccountingGroup"] = job["AccountingGroup"]
-            ad["ClientMachine"] = slot.claim.client_addr.strip("<>").split(":")[0] or host
-            ad["RemoteScheddName"] = job.get("ScheddName", "") or ""
-            ad["CurrentRank"] = 0.0
-            ad["ClaimStartTime"] = int(slot.claim.claimed_at)
+                out["AccountingGroup"] = job["AccountingGroup"]
+            out["ClientMachine"] = (slot.claim.client_addr.strip("<>").split(":")[0]
+                                    or self._template(slot.kind)["Machine"])
+            out["RemoteScheddName"] = job.get("ScheddName", "") or ""
+            out["CurrentRank"] = 0.0
+            out["ClaimStartTime"] = int(slot.claim.claimed_at)
             act = slot.claim.activation_ad
             if act is not None and slot.claim.starter_pid is not None:
                 if "ClusterId" in act and "ProcId" in act:
-                    ad["JobId"] = f"{act['ClusterId']}.{act['ProcId']}"
+                    out["JobId"] = f"{act['ClusterId']}.{act['ProcId']}"
                 if "GlobalJobId" in act:
-                    ad["GlobalJobId"] = act["GlobalJobId"]
-                ad["JobStart"] = int(slot.claim.activated_at)
-                ad["JobUniverse"] = act.get("JobUniverse", 5)
-                ad["StarterPid"] = slot.claim.starter_pid
-                for k, v in slot.claim.usage.items():
-                    ad[k] = v
+                    out["GlobalJobId"] = act["GlobalJobId"]
+                out["JobStart"] = int(slot.claim.activated_at)
+                out["JobUniverse"] = act.get("JobUniverse", 5)
+                out["StarterPid"] = slot.claim.starter_pid
+                out.update(slot.claim.usage)
                 # STARTD_JOB_ATTRS: job attributes copied into the slot ad (Resource.cpp)
-                for name in (self.param("STARTD_JOB_ATTRS") or "").replace(",", " ").split():
+                for name in self._startd_job_attrs:
                     if name in act:
-                        ad[name] = act.lookup(name)
-        for name in (self.param("STARTD_ATTRS") or "").replace(",", " ").split() + \
-                (self.param("STARTD_EXPRS") or "").replace(",", " ").split():
-            val = self.param(name)
-            if val is not None:
-                try:
-                    ad[name] = C.ExprTree(val)
-                except SyntaxError:
-                    ad[name] = val
+                        out[name] = act.lookup(name)
+        for name, value in self._startd_attrs:
+            out.pop(name, None)
+            out[name] = value
+        return out
+
+    def slot_ad(self, slot: Slot, now: Optional[float] = None) -> C.ClassAd:
+        """The public ad of ``slot`` (HTCondor's attribute names; manual "Machine ClassAd
+        Attributes"): a copy of the configuration's template for the slot's kind plus
+        :meth:`_slot_attrs`."""
+        now = time.time() if now is None else now
+        ad = C.ClassAd(self._template(slot.kind))
+        ad.update(self._slot_attrs(slot, now))
         return ad
+
+    def slot_wire_ad(self, slot: Slot, now: Optional[float] = None) -> list:
+        """:meth:`slot_ad` in wire form: ``(name, old-syntax expression text)`` pairs, as
+        :func:`pyhtc.cedar.wire_ad.put_ad` sends them.  The template's texts are unparsed
+        once per configuration; of the slot's own attributes, literals are written directly
+        (what collector updates and the starter's machine ad file carry)."""
+        now = time.time() if now is None else now
+        t = self._wire_templates.get(slot.kind)
+        if t is None:
+            t = self._wire_templates[slot.kind] = [
+                (n.lower(), n, e) for n, e in from_classad(self._template(slot.kind))]
+        dyn = self._slot_attrs(slot, now)
+        own = []
+        complex_values = {}
+        for name, value in dyn.items():
+            if type(value) in (str, int, float, bool):
+                own.append((name, literal(value)))
+            else:
+                complex_values[name] = value
+        if complex_values:
+            own.extend(from_classad(C.ClassAd(complex_values)))
+        mine = {n.lower() for n in dyn}
+        return [(n, e) for low, n, e in t if low not in mine] + own
 
     def private_ad(self, slot: Slot) -> C.ClassAd:
         """The private ad: Name, MyAddress and the ClaimId (collector's private table)."""
-        pub = self.slot_ad(slot)
-        return C.ClassAd({"MyType": "Machine", "Name": pub["Name"], "MyAddress": self.sinful,
+        return C.ClassAd({"MyType": "Machine", "Name": self.slot_name(slot), "MyAddress": self.sinful,
                           "StartdIpAddr": self.sinful, "ClaimId": slot.claim.id,
                           "Capability": slot.claim.id})
 
@@ -334,33 +475,82 @@ class Startd(Daemon):
         hosts = self.param("COLLECTOR_HOST") or ""
         return [h.strip() for h in hosts.replace(" ", ",").split(",") if h.strip()]
 
+    @staticmethod
+    def _fingerprint(slot: Slot) -> tuple:
+        """What a slot's ad shows that can change between two updates (state, resources,
+        claim, job, usage; a partitionable slot's children): an ad whose fingerprint did not
+        change since it was last sent is not sent again on a state change."""
+        c, r = slot.claim, slot.resources
+        fp = (slot.state, slot.activity, slot.entered_state, slot.entered_activity, r.cpus,
+              r.memory, r.disk, c.id, c.activations, c.starter_pid, id(c.job_ad),
+              id(c.activation_ad), tuple(c.usage.items()))
+        if slot.children:
+            # a child's state changes are its own updates; the partitionable slot is sent
+            # again when children come or go (its Child* lists are refreshed then and by
+            # the periodic update)
+            fp += tuple((k.name, k.resources.cpus, k.resources.memory, k.resources.disk)
+                        for k in slot.children)
+        return fp
+
     def schedule_update(self) -> None:
-        """Send the slot ads soon (a state changed); several changes coalesce into one."""
+        """Send the ads of the slots that changed soon (Resource::update: a state change
+        updates the collector through a short timer, so several changes coalesce into
+        one update and only the slots whose ads changed are sent)."""
         if not self._update_pending:
             self._update_pending = True
-            self.dc.register_timer(0.05, self.send_updates, name="update on state change")
+            self.dc.register_timer(UPDATE_COALESCE_SECONDS, self.send_changed_updates,
+                                   name="update on state change")
 
-    async def send_updates(self) -> None:
-        """UPDATE_STARTD_AD for every slot to every collector: the public ad then the
-        private ad in one message, further slots on the same connection, DC_NOP to end."""
+    async def send_changed_updates(self) -> None:
+        """The timer of :meth:`schedule_update`: UPDATE_STARTD_AD for the changed slots."""
+        await self.send_updates(only_changed=True)
+
+    async def send_updates(self, only_changed: bool = False) -> None:
+        """UPDATE_STARTD_AD to every collector: for each slot (every slot, or with
+        ``only_changed`` the slots whose ads changed since they were last sent) the public
+        ad then the private ad in one message, further slots on the same connection,
+        DC_NOP to end."""
         self._update_pending = False
         if self.shutting_down:
             return  # the ads are invalidated at the end of the shutdown instead
-        self._update_seq = getattr(self, "_update_seq", 0) + 1
-        pairs = [(from_classad(self.slot_ad(s)), from_classad(self.private_ad(s))) for s in self.all_slots()]
+        slots = self.all_slots()
+        prints = {s.name: self._fingerprint(s) for s in slots}
+        if only_changed:
+            slots = [s for s in slots if self._sent.get(s.name) != prints[s.name]]
+            if not slots:
+                return
+        self._update_seq += 1
+        now = time.time()
+        pairs = [(self.slot_wire_ad(s, now), from_classad(self.private_ad(s))) for s in slots]
         for addr in self.collectors():
             await self._send(addr, int(Command.UPDATE_STARTD_AD), pairs)
+        if not only_changed:
+            self._sent = {}
+        for s in slots:
+            self._sent[s.name] = prints[s.name]
         if self._first_update:
             self._first_update = False
             if self.parent_sinful:
                 await self.send_ready("Ready")
 
     async def _send(self, addr: str, command: int, pairs) -> bool:
+        """One connection to collector ``addr`` carrying ``pairs`` (public, private or None)
+        as ``command`` messages.  The security session is kept and resumed by the next
+        update (a collector that restarted no longer knows it: the update negotiates anew)."""
+        from pyhtc.cedar.errors import SecurityError
         from pyhtc.cedar.transport_asyncio import open_command
         from pyhtc.client import parse_address
         try:
             host, port = parse_address(addr)
-            stream = await open_command(host, port, command, self._level_policy("CLIENT"), timeout=10)
+            policy = self._level_policy("CLIENT")
+            try:
+                stream = await open_command(host, port, command, policy, timeout=10,
+                                            cache=self._collector_sessions)
+            except SecurityError as exc:
+                if "resume" not in str(exc):
+                    raise
+                stream = await open_command(host, port, command, policy, timeout=10,
+                                            cache=self._collector_sessions)
             try:
                 for i, (pub, pvt) in enumerate(pairs):
                     if i:
@@ -513,12 +703,14 @@ class Startd(Daemon):
         """ACTIVATE_CLAIM (command.cpp command_activate_claim / activate_claim)."""
         claim_id = await stream.get_string()
         await stream.get_int()  # formerly the starter version; ignored as in HTCondor
-        job = to_classad(await stream.get_ad())
+        job_wire = await stream.get_ad()
         await stream.end_of_message()
+        job = to_classad(job_wire)
         send_ad = False
         if "_condor_send_activation_failure_ad" in job:
             send_ad = _truthy(job.get("_condor_send_activation_failure_ad"))
             del job["_condor_send_activation_failure_ad"]
+            job_wire.delete("_condor_send_activation_failure_ad")
         slot = self.slot_by_claim(claim_id)
         if slot is None:
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_UNCLAIMED,
@@ -546,7 +738,7 @@ class Startd(Daemon):
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_NO_MATCH,
                                                  "Slot does not match job")
         try:
-            pid = self._spawn_starter(slot, job, ad)
+            pid = self._spawn_starter(slot, job, job_wire)
         except OSError as exc:
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_BAD_REQUEST,
                                                  f"Failed to spawn starter: {exc}")
@@ -555,20 +747,34 @@ class Startd(Daemon):
         self.dprintf(Category.ALWAYS, f"{slot.name}: State change: claim-activation protocol "
                      f"successful, Starter {pid}")
 
+    def _starter_env(self) -> dict:
+        """The starter's environment: ours without _CONDOR_STARTER_* overrides, plus the
+        _CONDOR_* knobs and CONDOR_CONFIG the startd was given (computed once: neither
+        changes while the startd runs)."""
+        env = getattr(self, "_starter_env_cache", None)
+        if env is None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("_CONDOR_STARTER_")}
+            env.update({k: v for k, v in self.environ.items()
+                        if k.startswith("_CONDOR_") or k == "CONDOR_CONFIG"})
+            self._starter_env_cache = env
+        return env
+
     def _worklife_expired(self, claim: Claim) -> bool:
         worklife = self.param_integer("CLAIM_WORKLIFE", 1200)
         return worklife >= 0 and time.time() - claim.claimed_at > worklife
 
-    def _spawn_starter(self, slot: Slot, job: C.ClassAd, slot_ad: C.ClassAd) -> int:
+    def _spawn_starter(self, slot: Slot, job: C.ClassAd, job_wire: WireAd) -> int:
+        """Write the job ad (as it came on the wire) and the slot ad for the starter, start
+        it and mark the slot Claimed/Busy; returns the starter's pid.  Raises OSError."""
         n = next(self._seq)
         job_file = os.path.join(self.execute, f".{slot.name}.{n}.job.ad")
         machine_file = os.path.join(self.execute, f".{slot.name}.{n}.machine.ad")
-        write_ad_file(job_file, job)
-        write_ad_file(machine_file, slot_ad)
+        # fresh names the starter reads only once it is started: no need for a rename
+        write_ad_file(job_file, job_wire, atomic=False)
+        write_ad_file(machine_file, self.slot_wire_ad(slot), atomic=False)
         args = [sys.executable, "-m", "pyhtc.daemons.starter.main", "-f", "-a", slot.name,
                 "-job-ad", job_file, "-machine-ad", machine_file, "-execute", self.execute]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("_CONDOR_STARTER_")}
-        env.update({k: v for k, v in self.environ.items() if k.startswith("_CONDOR_") or k == "CONDOR_CONFIG"})
+        env = dict(self._starter_env())
         pid = None
         if self.zygote is not None:
             try:
@@ -636,10 +842,13 @@ class Startd(Daemon):
             parent.resources.cpus += slot.resources.cpus
             parent.resources.memory += slot.resources.memory
             parent.resources.disk += slot.resources.disk
-            name = self.slot_ad(slot)["Name"]
+            self._forget_claim(slot.claim)
+            name = self.slot_name(slot)
+            self._sent.pop(slot.name, None)
             self.dprintf(Category.ALWAYS, f"Deleting dynamic slot {slot.name}")
             self.dc.spawn(self.invalidate([name]), name="invalidate dslot")
         else:
+            self._forget_claim(slot.claim)
             slot.claim = self._new_claim()
             slot.set_state("Owner" if self._is_owner(slot) else "Unclaimed", "Idle")
         self.schedule_update()
@@ -806,14 +1015,32 @@ class Startd(Daemon):
                 self.dprintf(Category.ALWAYS, "Starters still running after 20 s: killing their jobs")
                 self._kill_starters(3)
                 await wait_starters(10)
-            await self.invalidate([self.slot_ad(s)["Name"] for s in self.all_slots()])
+            await self.invalidate([self.slot_name(s) for s in self.all_slots()])
             self.shutdown_done(0)
         self.dc.spawn(finish(), name="startd shutdown")
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_startd``."""
-    return Startd.main(argv)
+    """Entry point of ``condor_startd``.
+
+    ``_CONDOR_STARTD_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read before
+    the configuration) runs the daemon under cProfile and writes ``<dir>/startd.<pid>.prof``
+    when it exits (as the schedd's ``_CONDOR_SCHEDD_PROFILE``); with
+    ``_CONDOR_STARTD_PROFILE_CLOCK=cpu`` it measures CPU time instead of wall time."""
+    prof_dir = os.environ.get("_CONDOR_STARTD_PROFILE")
+    if not prof_dir:
+        return Startd.main(argv)
+    import cProfile
+    # _CONDOR_STARTD_PROFILE_CLOCK=cpu: CPU seconds of the process instead of wall time
+    cpu = os.environ.get("_CONDOR_STARTD_PROFILE_CLOCK", "").lower() == "cpu"
+    prof = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
+    prof.enable()
+    try:
+        return Startd.main(argv)
+    finally:
+        prof.disable()
+        os.makedirs(prof_dir, exist_ok=True)
+        prof.dump_stats(os.path.join(prof_dir, f"startd.{os.getpid()}.prof"))
 
 
 if __name__ == "__main__":
