@@ -10,7 +10,11 @@ and AES encryption required, as in tests/schedd):
 3. ``htcondor2.Schedd.query()`` of all N job ads (full ads);
 4. the schedd's resident memory per job (psutil RSS after the submit minus RSS before it,
    divided by N);
-5. ``pyhtc.htcondor.Schedd.submit(count=N)`` into a second, fresh schedd.
+5. ``pyhtc.htcondor.Schedd.submit(count=N)`` into a second, fresh schedd (with the
+   schedd's RSS per job for it too).
+
+The 1-minute load average after each submit is printed beside it: on a shared machine the
+wall times follow it, the CPU seconds much less.
 
 Targets (brief): submit <= 10 s, the full query <= 5 s.  There is no HTCondor schedd on this
 machine to run beside it, so the figures are absolute.
@@ -152,6 +156,7 @@ def main() -> int:
             figures["submit htcondor2 (s)"], cluster = submit("htcondor2", d.sinful, n)
             cpu1 = sum(sp.cpu_times()[:2])
             figures["  schedd CPU in that submit (s)"] = cpu1 - cpu0
+            figures["  1-min load average after it"] = round(os.getloadavg()[0], 1)
             rss1 = sp.memory_info().rss
             figures["schedd RSS per job (bytes)"] = round((rss1 - rss0) / n)
             figures["schedd RSS total (MB)"] = round(rss1 / 2**20, 1)
@@ -182,6 +187,7 @@ def main() -> int:
         try:
             sp = psutil.Process(d.proc.pid)
             cpu0 = sum(sp.cpu_times()[:2])
+            rss0 = sp.memory_info().rss
             import resource
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             try:
@@ -192,6 +198,9 @@ def main() -> int:
             except SystemExit as exc:
                 figures[f"submit pyhtc, {n_py} procs"] = "FAILED: " + str(exc).strip().splitlines()[-1]
             figures["  schedd CPU in pyhtc submit (s)"] = sum(sp.cpu_times()[:2]) - cpu0
+            figures["  schedd RSS per job, pyhtc submit (bytes)"] = \
+                round((sp.memory_info().rss - rss0) / max(n_py, 1))
+            figures["  1-min load average after the pyhtc submit"] = round(os.getloadavg()[0], 1)
         finally:
             d.stop()
     return 0

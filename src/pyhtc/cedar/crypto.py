@@ -40,6 +40,8 @@ TAG_LEN = 16
 LEGACY_KEY_LEN = 24
 _HKDF_SALT = b"htcondor"
 _HKDF_INFO = b"keygen"
+#: ReliSock packet header: end flag (u8), payload length (i32 BE) (reli_sock.cpp)
+_PACKET_HEADER = struct.Struct(">Bi")
 
 
 class EcdhKey:
@@ -97,8 +99,27 @@ class AesGcmDirection:
         if len(key) != AES_KEY_LEN:
             raise ValueError(f"AES-GCM key must be {AES_KEY_LEN} bytes, got {len(key)}")
         self.aead = AESGCM(key)
-        self.base_iv = base_iv
         self.counter = 0
+        self._iv_head = 0
+        self._iv_tail = b""
+        self.base_iv = base_iv
+
+    @property
+    def base_iv(self) -> bytes | None:
+        """The 16-byte base IV (None until drawn or received)."""
+        return self._base_iv
+
+    @base_iv.setter
+    def base_iv(self, value: bytes | None) -> None:
+        self._base_iv = value
+        if value is not None:
+            # packet_iv() split once: the counter is added to the first 4 bytes
+            self._iv_head = int.from_bytes(value[:4], "big")
+            self._iv_tail = value[4:]
+
+    def _iv(self) -> bytes:
+        """:func:`packet_iv` of the current counter (without re-splitting the base IV)."""
+        return ((self._iv_head + self.counter) & 0xFFFFFFFF).to_bytes(4, "big") + self._iv_tail
 
     def seal(self, plaintext: bytes, end: int, first_aad: bytes = b"") -> bytes:
         """Encrypt one packet payload; returns the whole packet (header + [IV] + ct + tag).
@@ -112,14 +133,43 @@ class AesGcmDirection:
         """:meth:`seal` as (header + [IV], ciphertext + tag): a big packet is not copied
         once more to join them.  ``plaintext`` may be any bytes-like object."""
         first = self.counter == 0
-        if self.base_iv is None:
+        if self._base_iv is None:
             self.base_iv = os.urandom(IV_LEN)
         length = (IV_LEN if first else 0) + len(plaintext) + TAG_LEN
-        header = struct.pack(">Bi", end, length)
-        aad = (first_aad if first else b"") + header
-        ct = self.aead.encrypt(packet_iv(self.base_iv, self.counter), plaintext, aad)
+        header = _PACKET_HEADER.pack(end, length)
+        aad = (first_aad + header) if first else header
+        ct = self.aead.encrypt(self._iv(), plaintext, aad)
         self.counter += 1
-        return header + (self.base_iv if first else b""), ct
+        return header + (self._base_iv if first else b""), ct
+
+    def seal_last(self, plaintext) -> bytes:
+        """The whole wire packet (header + ciphertext + tag) of a one-packet message after
+        the first packet: :meth:`seal` with ``end = 1`` and no extra AAD, in one step (the
+        per-message path of every call a busy connection makes).  Raises ValueError before
+        the first packet (that one carries the IV and the handshake digests)."""
+        n = self.counter
+        if n == 0:
+            raise ValueError("seal_last() cannot send the first packet of a direction")
+        header = _PACKET_HEADER.pack(1, len(plaintext) + TAG_LEN)
+        ct = self.aead.encrypt(((self._iv_head + n) & 0xFFFFFFFF).to_bytes(4, "big") + self._iv_tail,
+                               plaintext, header)
+        self.counter = n + 1
+        return header + ct
+
+    def open_next(self, header, body, offset: int) -> bytes:
+        """:meth:`open` of a packet after the first (no IV in it, no extra AAD), in one
+        step: the per-message path of a busy connection.  Same errors as :meth:`open`."""
+        n = self.counter
+        if n == 0 or len(body) < TAG_LEN:
+            return self.open(header, body, offset)
+        try:
+            plain = self.aead.decrypt(((self._iv_head + n) & 0xFFFFFFFF).to_bytes(4, "big") + self._iv_tail,
+                                      body, header)
+        except InvalidTag:
+            raise SecurityError("AES-GCM authentication tag mismatch (wrong key, tampered "
+                                "data or handshake digest mismatch)", offset) from None
+        self.counter = n + 1
+        return plain
 
     def open(self, header: bytes, body: bytes, offset: int, first_aad: bytes = b"") -> bytes:
         """Decrypt one received packet body (after the 5-byte header).
@@ -130,12 +180,12 @@ class AesGcmDirection:
         if first:
             if len(body) < IV_LEN + TAG_LEN:
                 raise ProtocolError(f"AES-GCM first packet too short ({len(body)} bytes)", offset)
-            self.base_iv, body = body[:IV_LEN], body[IV_LEN:]
+            self.base_iv, body = bytes(body[:IV_LEN]), body[IV_LEN:]
         elif len(body) < TAG_LEN:
             raise ProtocolError(f"AES-GCM packet too short ({len(body)} bytes)", offset)
-        aad = (first_aad if first else b"") + header
+        aad = (first_aad + header) if first else header
         try:
-            plain = self.aead.decrypt(packet_iv(self.base_iv, self.counter), body, aad)
+            plain = self.aead.decrypt(self._iv(), body, aad)
         except InvalidTag:
             raise SecurityError("AES-GCM authentication tag mismatch (wrong key, tampered "
                                 "data or handshake digest mismatch)", offset) from None

@@ -17,9 +17,11 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+
 from .codec import Decoder, Encoder
 from .crypto import AesGcmDirection, IV_LEN, TAG_LEN
-from .errors import ConnectionClosed, ProtocolError
+from .errors import ConnectionClosed, ProtocolError, SecurityError
 
 HEADER_LEN = 5
 MAX_PACKET_LEN = 1024 * 1024  # reli_sock.cpp: packets above 1 MiB are refused
@@ -36,7 +38,7 @@ DIGEST_LIMIT = 1024 * 1024
 _HEADER = struct.Struct(">Bi")
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One received message.
 
@@ -181,6 +183,26 @@ class ReliConnection:
         Raises ConnectionClosed after a clean EOF (between messages), ProtocolError on a
         malformed packet or an EOF in the middle of a message.
         """
+        aes = self._recv_aes
+        if aes is not None and aes.counter and not self._partial:
+            # the common case on a busy encrypted connection: one whole packet that is a
+            # whole message (the checks are those of the general loop below)
+            buf = self._inbuf
+            if len(buf) >= HEADER_LEN:
+                end, length = _HEADER.unpack_from(buf)
+                if 0 < end <= MAX_END_FLAG and 0 < length <= MAX_PACKET_LEN and \
+                        length <= self.max_message + IV_LEN + TAG_LEN and \
+                        len(buf) >= HEADER_LEN + length:
+                    offset = self._in_offset
+                    stop = HEADER_LEN + length
+                    payload = aes.open_next(buf[:HEADER_LEN], buf[HEADER_LEN:stop], offset)
+                    del buf[:stop]
+                    self._in_offset = offset + stop
+                    if len(payload) > self.max_message:
+                        raise ProtocolError(f"message exceeds the {self.max_message}-byte limit", offset)
+                    index = self._msg_index
+                    self._msg_index = index + 1
+                    return Message(payload, offset, index, True, 1)
         while True:
             if len(self._inbuf) < HEADER_LEN:
                 if self._eof:
@@ -233,6 +255,66 @@ class ReliConnection:
                 self._partial, self._partial_len, self._partial_packets = [], 0, 0
                 return msg
 
+    def next_messages(self) -> list[Message]:
+        """Every complete message already received, in order (an empty list when more bytes
+        are needed) -- :meth:`next_message` in a loop, with the common case of an encrypted
+        connection (a message in one packet) done in one pass over the buffer.  Same
+        errors as :meth:`next_message`, raised when the bad packet is reached (messages
+        before it are then lost with the connection)."""
+        out: list[Message] = []
+        aes = self._recv_aes
+        if aes is not None and aes.counter and not self._partial:
+            buf = self._inbuf
+            have = len(buf)
+            pos = 0
+            base = self._in_offset
+            index = self._msg_index
+            limit = min(MAX_PACKET_LEN, self.max_message + IV_LEN + TAG_LEN)
+            n = aes.counter
+            head, tail, decrypt = aes._iv_head, aes._iv_tail, aes.aead.decrypt
+            unpack = _HEADER.unpack_from
+            append = out.append
+            max_message = self.max_message
+            try:
+                while have - pos >= HEADER_LEN:
+                    end, length = unpack(buf, pos)
+                    stop = pos + HEADER_LEN + length
+                    if not (0 < end <= MAX_END_FLAG and TAG_LEN <= length <= limit) or stop > have:
+                        break  # a partial or multi-packet message, or an error: the general path
+                    payload = decrypt(((head + n) & 0xFFFFFFFF).to_bytes(4, "big") + tail,
+                                      buf[pos + HEADER_LEN:stop], buf[pos:pos + HEADER_LEN])
+                    n += 1
+                    if len(payload) > max_message:
+                        raise ProtocolError(f"message exceeds the {max_message}-byte limit", base + pos)
+                    append(Message(payload, base + pos, index, True, 1))
+                    index += 1
+                    pos = stop
+            except InvalidTag:
+                raise SecurityError("AES-GCM authentication tag mismatch (wrong key, tampered "
+                                    "data or handshake digest mismatch)", base + pos) from None
+            finally:
+                aes.counter = n
+                self._msg_index = index
+                if pos:
+                    del buf[:pos]
+                    self._in_offset = base + pos
+        if not out:
+            msg = self.next_message()
+            if msg is not None:
+                out.append(msg)
+        return out
+
+    def send_messages(self, payloads: list) -> bytes:
+        """Wire bytes of several messages, in order: :meth:`send_message` of each, with
+        the common case (an encrypted connection, small non-empty messages) framed in one
+        pass.  Empty payloads put nothing on the wire, as in :meth:`send_message`."""
+        packets = _seal_batch(self, payloads)
+        if packets is None:
+            return b"".join([self.send_message(p) for p in payloads])
+        data = b"".join(packets)
+        self.bytes_sent += len(data)
+        return data
+
     def has_buffered_data(self) -> bool:
         """True when received bytes are waiting (partial packet or message)."""
         return bool(self._inbuf) or bool(self._partial)
@@ -252,6 +334,11 @@ class ReliConnection:
         if chunk > BIG_CHUNK:
             raise ValueError(f"packet payload of {chunk} bytes exceeds {BIG_CHUNK}")
         size = len(payload)
+        aes = self._send_aes
+        if aes is not None and size <= chunk and aes.counter:
+            data = aes.seal_last(payload)  # one packet, not the first: no IV, no digests
+            self.bytes_sent += len(data)
+            return data
         if size > chunk:
             view = memoryview(payload)
             pieces = [view[i:i + chunk] for i in range(0, size, chunk)]
@@ -259,7 +346,6 @@ class ReliConnection:
             pieces = [payload]
         last = len(pieces) - 1
         out = []
-        aes = self._send_aes
         if aes is not None:
             for i, piece in enumerate(pieces):
                 first_aad = (self._frozen[0] + self._frozen[1]) if aes.counter == 0 else b""
@@ -275,6 +361,28 @@ class ReliConnection:
         data = out[0] if len(out) == 1 else b"".join(out)
         self.bytes_sent += len(data)
         return data
+
+
+def _seal_batch(conn: "ReliConnection", payloads) -> list[bytes] | None:
+    """Wire packets of one-packet messages after the first packet, sealed in one pass
+    (:meth:`AesGcmDirection.seal_last` per payload, inlined), or None when that does not
+    apply (no AES yet, the first packet still to go, a payload needing several packets)."""
+    aes = conn._send_aes
+    chunk = conn.chunk
+    if aes is None or not aes.counter or any(not p or len(p) > chunk for p in payloads):
+        return None
+    n = aes.counter
+    head, tail, encrypt, pack = aes._iv_head, aes._iv_tail, aes.aead.encrypt, _HEADER.pack
+    out = []
+    append = out.append
+    try:
+        for p in payloads:
+            header = pack(1, len(p) + TAG_LEN)
+            append(header + encrypt(((head + n) & 0xFFFFFFFF).to_bytes(4, "big") + tail, p, header))
+            n += 1
+    finally:
+        aes.counter = n
+    return out
 
 
 def split_packets(stream: bytes) -> list[tuple[int, int, bytes]]:

@@ -592,62 +592,80 @@ class QmgmtConnection:
                 self.set_attribute(cluster, proc, name, value, NO_ACK)
         return first, len(result.proc_ads)
 
-    #: procs whose NewProc calls go out before their replies are read (pipelining)
+    #: procs whose NewProc calls go out together, as one batch (pipelining)
     PIPELINE = 512
 
     def _submit_pipelined(self, cluster: int, result) -> tuple[int, int]:
         """The calls of :meth:`submit_cluster` for a new cluster, pipelined: the NewProc
-        calls of :attr:`PIPELINE` procs and their NoAck SetAttribute calls are sent
-        together, then their NewProc replies are read.  The schedd serves calls in order
-        (qmgmt_receivers.cpp reads one call, answers it, reads the next), so the proc ids of
-        a new cluster are 0, 1, 2...; a reply that differs, or an error, raises QmgmtError.
-        Replies are small (one int each), so the schedd never blocks writing them while we
-        write the next batch."""
+        calls of :attr:`PIPELINE` procs and their NoAck SetAttribute calls go out as one
+        batch; the NewProc replies of a batch are read after the next batch is sent, so
+        the schedd works on one batch while this side makes the next.  The schedd serves
+        calls in order (qmgmt_receivers.cpp reads one call, answers it, reads the next), so
+        the proc ids of a new cluster are 0, 1, 2...; a reply that differs, or an error,
+        raises QmgmtError.  Replies are small (one int each) and at most two batches of
+        them are unread, so the schedd never blocks writing them while we write."""
         s = self.stream
         conn = s.conn
         cad_items = list(result.cluster_ad.items())
-        expected: list[int] = []
-        count = 0
+        crypto = s._enc().crypto_mode
+        s._out = None
+        new_proc = _QQ.pack(Q.NewProc, cluster)
+        head = _Q.pack(Q.SetAttribute2)
+        # per attribute name: the call's tail (name string + NoAck flags byte), made once
+        tails: dict[str, bytes] = {}
 
-        def read_replies():
-            for want in expected:
+        def call(proc: int, name: str, value: str) -> bytes:
+            # SetAttribute2(cluster, proc, value, name, NoAck) laid out as encode_call does
+            tail = tails.get(name)
+            if tail is None:
+                tail = tails[name] = _cedar_str(name, crypto) + _NOACK_BYTE
+            raw = value.encode("utf-8", "surrogateescape")
+            if b"\0" in raw:
+                raise ValueError("CEDAR strings cannot contain NUL bytes")
+            if crypto:
+                return b"".join((head, _QQ.pack(cluster, proc), _Q.pack(len(raw) + 1), raw, b"\0", tail))
+            return b"".join((head, _QQ.pack(cluster, proc), raw, b"\0", tail))
+
+        def read_replies(first: int, count: int) -> None:
+            for want in range(first, first + count):
+                if s._in is None:
+                    msg = s._recv_message()
+                    if msg.payload == _Q.pack(want):
+                        continue  # the expected proc id, nothing else in the message
+                    s._in = msg.decoder()
                 got = self._reply("NewProc")
                 if got != want:
                     raise QmgmtError(f"NewProc returned proc {got}, expected {want}", 0)
-            expected.clear()
 
-        crypto = s._enc().crypto_mode
-        s._out = None
-        send = conn.send_message
-        new_proc_payload = _QQ.pack(Q.NewProc, cluster)
-        head = _Q.pack(Q.SetAttribute2)
-
-        def put_attr(proc, name, value):
-            # SetAttribute2(cluster, proc, value, name, NoAck) laid out as encode_call does
-            wire = send(b"".join((head, _QQ.pack(cluster, proc), _cedar_str(value, crypto),
-                                  _cedar_str(name, crypto), _NOACK_BYTE)))
-            self._pending.append(wire)  # (_flush replaces the list)
-            self._pending_bytes += len(wire)
-
+        count = 0
+        unread: Optional[tuple[int, int]] = None  # (first proc, count) of the batch sent last
+        batch: list[bytes] = []  # call payloads, framed (and encrypted) when the batch goes
+        append = batch.append
+        first_of_batch = 0
         for proc_attrs in result.proc_ads:
             proc = count
-            wire = send(new_proc_payload)
-            self._pending.append(wire)
-            self._pending_bytes += len(wire)
-            expected.append(proc)
+            append(new_proc)
             if count == 0:
                 for name, value in cad_items:
-                    put_attr(-1, name, value)
+                    append(call(-1, name, value))
             for name, value in proc_attrs.items():
-                if name == "ProcId":
-                    value = str(proc)
-                put_attr(proc, name, value)
+                append(call(proc, name, str(proc) if name == "ProcId" else value))
             count += 1
-            if len(expected) >= self.PIPELINE:
-                self._flush()
-                read_replies()
+            if count - first_of_batch >= self.PIPELINE:
+                self._flush()  # calls held back before the submission, in order
+                s.sock.sendall(conn.send_messages(batch))
+                batch.clear()
+                if unread is not None:
+                    read_replies(*unread)
+                unread = (first_of_batch, count - first_of_batch)
+                first_of_batch = count
         self._flush()
-        read_replies()
+        if batch:
+            s.sock.sendall(conn.send_messages(batch))
+        if unread is not None:
+            read_replies(*unread)
+        if count > first_of_batch:
+            read_replies(first_of_batch, count - first_of_batch)
         return 0, count
 
     def begin(self) -> None:

@@ -40,6 +40,8 @@ TEXTUAL_COMMANDS = frozenset({
 
 #: per-proc variables a template stands in for (node stays its real value: "")
 PER_PROC = ("process", "procid", "step", "itemindex", "row", "jobid")
+#: the per-proc variables whose values are non-negative integers (``str(n)``)
+_COUNTERS = frozenset({"process", "procid", "step", "itemindex", "row"})
 
 TOKEN_RE = re.compile(r"PyhtcLive([0-9]+)Q")
 _FUNCTION_RE = re.compile(r"\$[A-Za-z_]")
@@ -100,6 +102,24 @@ class ProcTemplate:
     def full(self, live: dict[str, str]) -> dict[str, str]:
         """The whole ad for ``live``."""
         return {k: self.value(k, live) for k in self.ad}
+
+
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _format_of(parts: list, names: list[str]) -> Optional[str]:
+    """``parts`` (literal text and token indexes) as a ``str.format_map`` pattern over the
+    live values, e.g. ``['"out.', 0, '"']`` -> ``'"out.{process}"'``: one C call per value
+    instead of a join.  None when a live name is not a plain field name."""
+    out = []
+    for p in parts:
+        if type(p) is str:
+            out.append(p.replace("{", "{{").replace("}", "}}"))
+        elif _FIELD_NAME.fullmatch(names[p]):
+            out.append("{" + names[p] + "}")
+        else:
+            return None
+    return "".join(out)
 
 
 def _split_tokens(text: str, in_expr: set) -> list:
@@ -185,6 +205,8 @@ class TemplateDiffs(Sequence):
         self._fixed_const = {k: "".join(t.ad[k]) for k in fixed if k in t.ad and k not in t.varying}
         self._vary = [k for k in t.ad if k in t.varying and k not in fixed]
         self._fixed_vary = [k for k in fixed if k in t.varying]
+        #: attribute -> str.format_map() pattern of its value (None: join the parts)
+        self._formats = {k: _format_of(t.ad[k], t.names) for k in t.varying}
 
     def __len__(self) -> int:
         return len(self.ads)
@@ -198,15 +220,18 @@ class TemplateDiffs(Sequence):
             return out
         live = ads.live_of(i)
         t = ads.t
+        formats = self._formats
         out = {}
         for k in self.fixed:
             if k in self._fixed_const:
                 out[k] = self._fixed_const[k]
             elif k in t.ad:
-                out[k] = t.value(k, live)
+                f = formats.get(k)
+                out[k] = f.format_map(live) if f is not None else t.value(k, live)
         cad = self.cluster_ad
         for k in self._vary:
-            v = t.value(k, live)
+            f = formats[k]
+            v = f.format_map(live) if f is not None else t.value(k, live)
             if cad.get(k) != v:
                 out[k] = v
         return out
@@ -275,8 +300,11 @@ def make_template(macro_values: Sequence[str], live_names: Sequence[str], count:
             return None
         if build(lv, int(lv["process"]), None) != t.full(lv):
             return None
-    # every proc's live values must be substitutable (cheap: regex per value)
-    for n in range(count):
-        if not t.values_ok(live_of(n), first):
-            return None
+    # every proc's live values must be substitutable (cheap: regex per value) -- unless the
+    # template uses only the per-proc counters, which are str() of non-negative integers in
+    # every proc (submit.py live_of): canonical, plain and never empty, so values_ok holds
+    if not all(name in _COUNTERS for _, name in t.used):
+        for n in range(count):
+            if not t.values_ok(live_of(n), first):
+                return None
     return ads

@@ -99,8 +99,10 @@ class QmgmtError(Exception):
 
 _Q = struct.Struct(">q")
 _QQ = struct.Struct(">qq")
+_QQQ = struct.Struct(">qqq")
 _SET_ATTR2 = _Q.pack(10027)
 _SET_ATTR = _Q.pack(10006)
+_NEW_PROC = _Q.pack(10003)
 
 
 def _parse_set_attribute(payload: bytes, crypto: bool):
@@ -117,6 +119,18 @@ def _parse_set_attribute(payload: bytes, crypto: bool):
     else:
         return None
     n = len(payload)
+    if crypto and two and n >= 41:
+        # the usual shape (what every client sends per attribute), in fewer steps: both
+        # strings end with their only NUL, the flags byte ends the message
+        c, p, vlen = _QQQ.unpack_from(payload, 8)
+        vend = 31 + vlen  # the value's NUL
+        if vlen > 1 and vend + 10 <= n and payload.find(0, 32, vend + 1) == vend and payload[32] != 0xFF:
+            nlen = _Q.unpack_from(payload, vend + 1)[0]
+            nend = vend + 8 + nlen  # the name's NUL
+            if nlen > 1 and nend + 2 == n and payload.find(0, vend + 9, nend + 1) == nend \
+                    and payload[vend + 9] != 0xFF:
+                return (c, p, payload[32:vend].decode("utf-8", "surrogateescape"),
+                        payload[vend + 9:nend].decode("utf-8", "surrogateescape"), payload[nend + 1])
     if n < 24:
         return None
     c, p = _QQ.unpack_from(payload, 8)
@@ -172,6 +186,7 @@ class _BatchedIO:
         self.conn = io.conn
         self._out: list[bytes] = []
         self._size = 0
+        self._ready: list = []  # messages received but not served yet
 
     def __getattr__(self, name):
         return getattr(self._io, name)
@@ -183,6 +198,13 @@ class _BatchedIO:
             if self._size >= self.FLUSH_BYTES:
                 await self.flush()
 
+    def hold(self, data: bytes) -> bool:
+        """Hold ``data`` (wire bytes of a reply) without awaiting; True when
+        :data:`FLUSH_BYTES` have gathered and the caller should :meth:`flush`."""
+        self._out.append(data)
+        self._size += len(data)
+        return self._size >= self.FLUSH_BYTES
+
     async def flush(self) -> None:
         """Write the held replies."""
         if self._out:
@@ -190,7 +212,21 @@ class _BatchedIO:
             self._out, self._size = [], 0
             await self._io.send_bytes(data)
 
+    def take_ready(self) -> list:
+        """Every message already received (put back ones first), without awaiting."""
+        if self._ready:
+            ready, self._ready = self._ready, []
+            return ready
+        return self.conn.next_messages()
+
+    def put_back(self, msgs: list) -> None:
+        """Messages taken by :meth:`take_ready` but not served: they come first next."""
+        if msgs:
+            self._ready = msgs + self._ready
+
     async def recv_message(self):
+        if self._ready:
+            return self._ready.pop(0)
         msg = self.conn.next_message()
         if msg is not None:
             return msg
@@ -217,6 +253,8 @@ class QmgmtSession:
         self.active_cluster = -1
         self.errors: list[tuple[int, str]] = []
         self._plain_names: dict[str, str] = {}  # attribute name -> lower case, checks passed
+        #: the same as UTF-8 bytes -> (name, lower case), for :meth:`_fast_set`
+        self._name_bytes: dict[bytes, tuple[str, str]] = {}
         self.scan: Optional[list] = None
         self.allow_protected = True
         self._owner_jobs: Optional[int] = None  # the owner's jobs in the queue (MAX_JOBS_PER_OWNER)
@@ -365,19 +403,37 @@ class QmgmtSession:
         is then discarded."""
         st = self.stream
         io = self._batched
+        conn = st.conn
         try:
             while True:
                 try:
                     if io is not None and st._in is None:
-                        # SetAttribute calls (most of a submission) are decoded straight from
-                        # the message bytes; anything else goes through the stream
-                        msg = await io.recv_message()
-                        call = _parse_set_attribute(msg.payload, msg.crypto_mode)
+                        # the calls of a submission (NewProc, SetAttribute) are decoded
+                        # straight from the message bytes and, while more calls are already
+                        # received, served without awaiting; anything else goes through
+                        # the stream
+                        msgs = io.take_ready() or [await io.recv_message()]
+                        other = None
+                        replies = []  # NewProc replies, framed together below
+                        for i, msg in enumerate(msgs):
+                            payload = msg.payload
+                            if len(payload) == 16 and payload[:8] == _NEW_PROC:
+                                replies.append(self._new_proc_reply(_Q.unpack_from(payload, 8)[0]))
+                            elif not (msg.crypto_mode and self._fast_set(payload)):
+                                other = msg
+                                io.put_back(msgs[i + 1:])
+                                break
+                        if replies and io.hold(conn.send_messages(replies)):
+                            await io.flush()
+                        if other is None:
+                            continue
+                        call = _parse_set_attribute(other.payload, other.crypto_mode)
                         if call is not None:
-                            if await self._set_attribute_call(*call) is False:
+                            c, p, value, name, flags = call
+                            if await self._set_attribute_call(c, p, value, name, flags) is False:
                                 return
                             continue
-                        st._in = msg.decoder()
+                        st._in = other.decoder()
                     op = await st.get_int()
                 except (CedarError, EOFError, ConnectionError, OSError) as exc:
                     if not isinstance(exc, (EOFError, ConnectionError, ConnectionClosed)):
@@ -464,25 +520,39 @@ class QmgmtSession:
     async def _op_new_proc(self):
         c = await self.stream.get_int()
         await self.stream.end_of_message()
+        await self.stream.put_message(self._new_proc_reply(c))
+
+    def _new_proc_reply(self, c: int) -> bytes:
+        """NewProc(cluster) (qmgmt.cpp NewProc): allocate the next proc of the cluster being
+        submitted; returns the reply payload, ``int proc`` or ``int rval < 0, int errno``
+        (-2 MAX_JOBS_SUBMITTED, -3 MAX_JOBS_PER_OWNER, -4 MAX_JOBS_PER_SUBMISSION).  The
+        job ad is filled in at commit (:meth:`Schedd.commit_transaction`), so the reply
+        goes out before anything else is done."""
+        tx = self.tx
         if self.read_only or self.fqu is None:
-            return await self._reply(-1, E.EACCES)
-        if c != self.active_cluster or c not in self.tx.new_clusters:
-            return await self._reply(-1, E.EINVAL)
-        added = sum(self.tx.next_proc.get(k, 0) for k in self.tx.new_clusters)
-        if self.s.max_jobs_submitted is not None and \
-                self.s.queue.job_count() + added >= self.s.max_jobs_submitted:
-            return await self._reply(-2, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_SUBMITTED
-        limit = self.s.max_jobs_per_owner
-        if limit is not None and self._owner_jobs is None:
-            self._owner_jobs = self.s.jobs_of(self.fqu)
-        if limit is not None and self._owner_jobs + added >= limit:
-            self.s.dprintf(Category.ALWAYS, f"NewProc(): MAX_JOBS_PER_OWNER exceeded for {self.owner}, "
-                                            f"submit failed.  Limit is {limit}.")
-            return await self._reply(-3, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_PER_OWNER
-        limit = self.s.max_jobs_per_submission
+            return _QQ.pack(-1, E.EACCES)
+        if c != self.active_cluster or c not in tx.new_clusters:
+            return _QQ.pack(-1, E.EINVAL)
+        s = self.s
+        if len(tx.new_clusters) == 1:
+            added = tx.next_proc.get(c, 0)
+        else:
+            added = sum(tx.next_proc.get(k, 0) for k in tx.new_clusters)
+        limit = s.max_jobs_submitted
+        if limit is not None and s.queue.job_count() + added >= limit:
+            return _QQ.pack(-2, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_SUBMITTED
+        limit = s.max_jobs_per_owner
+        if limit is not None:
+            if self._owner_jobs is None:
+                self._owner_jobs = s.jobs_of(self.fqu)
+            if self._owner_jobs + added >= limit:
+                s.dprintf(Category.ALWAYS, f"NewProc(): MAX_JOBS_PER_OWNER exceeded for {self.owner}, "
+                                           f"submit failed.  Limit is {limit}.")
+                return _QQ.pack(-3, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_PER_OWNER
+        limit = s.max_jobs_per_submission
         if limit is not None and added >= limit:
-            return await self._reply(-4, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_PER_SUBMISSION
-        await self._reply(self.tx.new_proc(c))
+            return _QQ.pack(-4, E.EINVAL)   # NEWJOB_ERR_MAX_JOBS_PER_SUBMISSION
+        return _Q.pack(tx.new_proc(c))
 
     async def _op_destroy_proc(self):
         c = await self.stream.get_int()
@@ -548,6 +618,55 @@ class QmgmtSession:
                 self.errors.append((err, str(exc)))
         if not flags & NO_ACK:
             await self._reply(rval, err)
+
+    def _fast_set(self, payload: bytes) -> bool:
+        """Serve the message ``payload`` (of an encrypted stream) if it is what a submission
+        sends per proc: SetAttribute2(cluster, proc, value, name, NoAck) of an ordinary
+        attribute on a proc created in this transaction, laid out as every client lays it
+        out (qmgmt_send_stubs.cpp: int opcode, int cluster, int proc, string value, string
+        name, char flags; each string ``int len`` + bytes + NUL).  The checks are those of
+        :meth:`_fast_new_proc_set`, the name's done once per name.  Returns False, having
+        changed nothing, for anything else: the general path then decides."""
+        n = len(payload)
+        if n < 41 or payload[n - 1] != NO_ACK or payload[:8] != _SET_ATTR2 or self.errors:
+            return False
+        c, p, vlen = _QQQ.unpack_from(payload, 8)
+        vend = 31 + vlen  # the value's NUL
+        if vlen <= 1 or vend + 10 > n or payload.find(0, 32, vend + 1) != vend or payload[32] == 0xFF:
+            return False
+        nend = vend + 8 + _Q.unpack_from(payload, vend + 1)[0]  # the name's NUL
+        if nend + 2 != n or nend <= vend + 9:
+            return False
+        entry = self._name_bytes.get(payload[vend + 9:nend])
+        if entry is None:
+            if payload.find(0, vend + 9, nend + 1) != nend or payload[vend + 9] == 0xFF:
+                return False
+            name = payload[vend + 9:nend].decode("utf-8", "surrogateescape")
+            if self.read_only or self.fqu is None or not _NAME_RE.match(name):
+                return False
+            low = sys.intern(name.lower())
+            if low in self.s.secure_attrs or low in _SPECIAL_SET:
+                return False
+            entry = self._name_bytes[payload[vend + 9:nend]] = (sys.intern(name), low)
+        tx = self.tx
+        if c != self.active_cluster or p < 0 or p >= tx.next_proc.get(c, 0) or c not in tx.new_clusters:
+            return False
+        value = payload[32:vend].decode("utf-8", "surrogateescape")
+        if not _SIMPLE_VALUE.fullmatch(value):
+            try:
+                parse_expr(value)
+            except Exception:
+                return False
+        elif vlen <= 3:
+            value = sys.intern(value)  # JobStatus = 1 and the like: one copy for all procs
+        key = (c, p)
+        ad = tx.staged.get(key)
+        if ad is None or key in tx.destroyed:
+            return False
+        name, low = entry
+        old = ad.get(low)
+        ad[low] = (old[0] if old else name, value)
+        return True
 
     def _fast_new_proc_set(self, c: int, p: int, name: str, value: str) -> bool:
         """SetAttribute of an ordinary attribute on a proc created in this transaction (what

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import sys
 import time
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Iterator, Optional
 
-from .queue_db import JobQueueDB
+from .queue_db import JobQueueDB, attrs_json
 
 __all__ = ["JobQueue", "Transaction", "QueueError"]
 
@@ -40,6 +41,14 @@ class Attrs(dict):
     def to_json(self) -> dict:
         """``{name: expression text}`` in insertion order, for storage."""
         return {n: e for n, e in self.values()}
+
+    def json_text(self) -> str:
+        """:meth:`to_json` as the compact JSON text :class:`JobQueueDB` stores
+        (:func:`~.queue_db.attrs_json`), made without the intermediate dict."""
+        try:
+            return "{" + ",".join([_json_str(n) + ":" + _json_str(e) for n, e in self.values()]) + "}"
+        except TypeError:
+            return attrs_json(self.to_json())
 
     @classmethod
     def from_json(cls, d: dict) -> "Attrs":
@@ -74,6 +83,7 @@ class JobQueue:
         self.version = 0
         self.keep_clusters: set[int] = set()
         self.listeners: list = []
+        self._count = (-1, 0)  # (version, job count)
         for c, p, d in db.load():
             self.ads[(c, p)] = Attrs.from_json(d)
             if p >= 0:
@@ -93,8 +103,11 @@ class JobQueue:
                 yield (c, p)
 
     def job_count(self) -> int:
-        """Number of procs in the queue."""
-        return sum(len(v) for v in self.procs_of.values())
+        """Number of procs in the queue (counted once per :attr:`version`: NewProc asks for
+        it per proc)."""
+        if self._count[0] != self.version:
+            self._count = (self.version, sum(len(v) for v in self.procs_of.values()))
+        return self._count[1]
 
     def lookup(self, cluster: int, proc: int, name: str) -> Optional[str]:
         """Expression text of ``name`` for a job (falling back to its cluster ad), or None."""
@@ -132,7 +145,7 @@ class JobQueue:
         return Transaction(self, owner)
 
     def _apply(self, staged: dict, destroyed: set, history: list, factories=(), drop_factories=()) -> None:
-        upserts = ((c, p, a.to_json()) for (c, p), a in staged.items())  # streamed, not kept
+        upserts = ((c, p, a.json_text()) for (c, p), a in staged.items())  # streamed, not kept
         self.db.commit(upserts, sorted(destroyed), history, factories, drop_factories)
         # proc lists change per cluster in one step (a 100,000-proc commit stays linear)
         added: dict[int, list[int]] = {}
@@ -265,11 +278,21 @@ class Transaction:
 
     def get_attribute(self, cluster: int, proc: int, name: str) -> Optional[str]:
         """Expression text of ``name`` as this transaction sees it (procs fall back to their
-        cluster ad); None when not set."""
+        cluster ad); None when not set.  Raises QueueError for a job that does not exist."""
         low = name.lower()
-        v = self._ad(cluster, proc, False).get(low)
-        if v is None and proc >= 0 and self.exists(cluster, -1):
-            v = self._ad(cluster, -1, False).get(low)
+        key = (cluster, proc)
+        destroyed = self.destroyed
+        ad = self.staged.get(key)
+        if ad is None or (destroyed and key in destroyed):
+            ad = self._ad(cluster, proc, False)  # committed, or raises
+        v = ad.get(low)
+        if v is None and proc >= 0:
+            key = (cluster, -1)
+            cad = self.staged.get(key)
+            if cad is None or (destroyed and key in destroyed):
+                cad = self.q.ads.get(key) if not (destroyed and key in destroyed) else None
+            if cad is not None:
+                v = cad.get(low)
         return None if v is None else v[1]
 
     def destroy_proc(self, cluster: int, proc: int) -> None:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Iterable, Iterator, Optional
+from json.encoder import encode_basestring_ascii as _json_str
+from typing import Iterable, Iterator, Optional, Union
 
 __all__ = ["JobQueueDB", "JobKey"]
 
@@ -43,6 +44,19 @@ CREATE INDEX IF NOT EXISTS history_completed ON history (completed);
 CREATE TABLE IF NOT EXISTS factories (
     cluster INTEGER PRIMARY KEY, digest TEXT NOT NULL, items TEXT);
 """
+
+
+def attrs_json(attrs: Union[dict, str]) -> str:
+    """The stored text of an ad: ``{name: expression text}`` as compact JSON (what
+    ``json.dumps(attrs, separators=(",", ":"))`` gives, made by hand for the usual all-string
+    dict: a 100,000-proc commit encodes 100,000 of them); a ``str`` is taken as that text
+    already made (:meth:`pyhtc.daemons.schedd.queue.Attrs.json_text`)."""
+    if isinstance(attrs, str):
+        return attrs
+    try:
+        return "{" + ",".join([_json_str(k) + ":" + _json_str(v) for k, v in attrs.items()]) + "}"
+    except TypeError:  # a value that is not a string
+        return json.dumps(attrs, separators=(",", ":"))
 
 
 class JobQueueDB:
@@ -107,7 +121,7 @@ class JobQueueDB:
                factories: Iterable[tuple[int, str, Optional[list]]] = (),
                drop_factories: Iterable[int] = ()) -> None:
         """Apply one client transaction atomically: write the full attribute dicts of
-        ``upserts``, remove ``deletes``, append ``to_history`` rows
+        ``upserts`` (or their JSON text, see :func:`attrs_json`), remove ``deletes``, append ``to_history`` rows
         ``(cluster, proc, completed, attrs)``, store ``factories`` rows ``(cluster, digest,
         items)`` and remove the factories of the clusters in ``drop_factories``."""
         with self._transaction():
@@ -118,11 +132,11 @@ class JobQueueDB:
             self.db.executemany(
                 "INSERT INTO jobs(cluster, proc, attrs) VALUES(?, ?, ?) "
                 "ON CONFLICT(cluster, proc) DO UPDATE SET attrs=excluded.attrs",
-                ((c, p, json.dumps(a, separators=(",", ":"))) for c, p, a in upserts))
+                ((c, p, attrs_json(a)) for c, p, a in upserts))
             self.db.executemany("DELETE FROM jobs WHERE cluster=? AND proc=?", deletes)
             self.db.executemany(
                 "INSERT OR REPLACE INTO history(cluster, proc, completed, attrs) VALUES(?, ?, ?, ?)",
-                ((c, p, t, json.dumps(a, separators=(",", ":"))) for c, p, t, a in to_history))
+                ((c, p, t, attrs_json(a)) for c, p, t, a in to_history))
 
     def trim_history(self, max_rows: int) -> int:
         """Keep only the ``max_rows`` most recent history ads; returns how many were removed."""
