@@ -51,3 +51,14 @@ def test_self_monitor_attributes():
     assert ad["MonitorSelfRegisteredSocketCount"] == 3 and ad["MonitorSelfSecuritySessions"] == 2
     assert abs(ad["MonitorSelfTime"] - time.time()) < 5 and ad["MonitorSelfAge"] >= 0
     assert ad["MonitorSelfCPUUsage"] >= 0.0
+
+
+def test_reset_forgets_the_start_up():
+    s = LoopStats(window=20, quantum=10)
+    s.record(100.0, 100.0)
+    s.record(110.0, 110.001)          # ten busy seconds of starting up
+    assert s.duty_cycle() > 0.99
+    s.reset()
+    assert s.duty_cycle() == 0.0 and s.recent_duty_cycle(111.0) == 0.0
+    s.record(111.0, 112.0)
+    assert s.duty_cycle() == 0.0      # one idle select: nothing busy counted

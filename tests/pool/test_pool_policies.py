@@ -107,6 +107,40 @@ queue
     assert r.returncode == 0, r.stderr
 
 
+def test_retry_request_memory_reruns_the_job_with_more_memory(pool):
+    """retry_request_memory: the first run exceeds its 50 MB request and is killed (OOM,
+    34/102); instead of holding the job the schedd applies the job's TransformOnEvict
+    (RequestMemory = 512) and it runs again, in a bigger dynamic slot, to completion."""
+    d = pool["iwd"]
+    cluster = submit(pool, "retry.sub", f"""\
+executable = {JOB_PYTHON}
+arguments = "-c 'x = bytearray(300 * 1024 * 1024); print(len(x))'"
+request_memory = 50
+retry_request_memory = 512
+request_disk = 1024
+should_transfer_files = NO
+log = retry.log
+output = retry.out
+error = retry.err
+queue
+""")
+
+    def settled():
+        v = q_af(pool, cluster, "JobStatus", "RequestMemory", "HoldReasonCode")
+        return ["gone"] if v is None else (v if v[0] not in ("1", "2") else None)
+    status = wait_for("the job to finish or be held", settled, pool, timeout=120)
+    if status != ["gone"] and "No cgroup" in daemon_logs(pool):
+        pytest.skip("no usable cgroups on this machine")
+    assert status == ["gone"], status
+    r = tool(pool, "condor_history", f"{cluster}.0", "-af", "JobStatus", "RequestMemory", "NumJobStarts",
+             "VacateReasonCode", "VacateReasonSubCode")
+    assert r.stdout.split() == ["4", "512", "2", "34", "102"], r.stdout + r.stderr
+    assert (d / "retry.out").read_text().strip() == str(300 * 1024 * 1024)
+    evs = read_events([str(d / "retry.log")])[str(d / "retry.log")][f"{cluster}.0"]
+    assert [e for e in evs if e != "IMAGE_SIZE"] == ["SUBMIT", "EXECUTE", "JOB_EVICTED", "EXECUTE",
+                                                     "JOB_TERMINATED"], evs
+
+
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -246,3 +280,5 @@ def test_the_wheels_htcondor_command_line(pool):
     r = htcondor_cli(pool, "ap", "status")
     assert r.returncode == 0 and "Access Point" in r.stdout and "DutyCycle" in r.stdout, r.stdout + r.stderr
     assert r.stdout.strip().splitlines()[-1].split()[1] == "Good", r.stdout
+    r = htcondor_cli(pool, "cm", "status")      # collector and negotiator ads
+    assert r.returncode == 0 and "Central Manager" in r.stdout and "Good" in r.stdout, r.stdout

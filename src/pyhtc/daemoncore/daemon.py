@@ -312,6 +312,7 @@ class Daemon:
             self.dc.register_timer(self.args.runfor, lambda: self.begin_shutdown("graceful"))
         self.main_init()
         self.ready = True
+        self.dc.loop_stats.reset()  # the duty cycle counts from here, not the start-up work
         self._watch_parent()
         if self.parent_sinful:
             if self.ready_at_startup:

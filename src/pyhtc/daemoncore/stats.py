@@ -42,6 +42,16 @@ class LoopStats:
         self._slices: collections.deque = collections.deque()
         self._last_select_end: Optional[float] = None
 
+    def reset(self) -> None:
+        """Forget what was recorded (a daemon calls this once it has started, so the work of
+        starting up is not counted as a busy loop: like HTCondor's, the statistics begin
+        with the daemon's first pump cycle)."""
+        self.started = time.monotonic()
+        self.wait_total = self.cycle_total = 0.0
+        self.cycles = 0
+        self._slices.clear()
+        self._last_select_end = None
+
     def configure(self, window: float, quantum: float) -> None:
         """New window/quantum (from a reconfig); the recorded slices are kept."""
         self.window, self.quantum = float(window), max(1.0, float(quantum))

@@ -426,6 +426,10 @@ class JobRunner:
             tx.set_attribute(c, p, "CompletionDate", str(now))
             leave = self.s.ads.get(c, p)
             retire = not (leave is not None and leave.get("LeaveJobInQueue") is True)
+        elif code == X.JOB_SHOULD_HOLD and (retry := self._transform_on_evict(tx, c, p, report, now)):
+            if retry[0] is not None:  # a larger resource request instead of the hold: Idle again
+                events.append(retry)
+            J._set_status(tx, c, p, J.IDLE, now)
         elif code == X.JOB_SHOULD_HOLD:
             reason = str(report.get("HoldReason") or "The shadow put the job on hold")
             events.append(J.hold_job(tx, c, p, reason, int(report.get("HoldReasonCode") or 0),
@@ -446,6 +450,51 @@ class JobRunner:
             tx.retire(c, p, now)
         tx.commit()
         self.s.write_events(events)
+
+    def _transform_on_evict(self, tx, c: int, p: int, report: C.ClassAd, now: int):
+        """A job the shadow would hold after exceeding a resource request: the schedd first
+        applies the job's TransformOnEvict transforms (schedd.cpp jobExitCode ->
+        TransformOnEvict; :mod:`.evict_transform`).  The shadow's hold codes are the eviction's
+        ``VacateReason``/``VacateReasonCode``/``VacateReasonSubCode``, which the transforms'
+        REQUIREMENTS test.  Every change a transform makes is written in ``tx``; when one
+        raised a ``Request*`` attribute, returns the user-log JOB_EVICTED event as
+        ``(path, event)`` (``(None, None)`` for a job without a log; the job is then
+        requeued), else None (the job is held as before)."""
+        from .evict_transform import evict_transforms
+        ad = self.s.ads.get(c, p)
+        if ad is None or "TransformOnEvict" not in ad:
+            return None
+        job = C.ClassAd(ad)
+        for name in report.keys():
+            job[name] = report.lookup(name)
+        vacate = {"VacateReason": str(report.get("HoldReason") or ""),
+                  "VacateReasonCode": int(report.get("HoldReasonCode") or 0),
+                  "VacateReasonSubCode": int(report.get("HoldReasonSubCode") or 0)}
+        for name, value in vacate.items():
+            job[name] = value
+            tx.set_attribute(c, p, name, quote(value) if isinstance(value, str) else str(value))
+        changes, requeue = evict_transforms(
+            job, lambda msg: self.s.dprintf(Category.ALWAYS, f"Job {c}.{p}: {msg}"))
+        for name, text in changes.items():
+            if text is None:
+                if tx.get_attribute(c, p, name) is not None:
+                    tx.delete_attribute(c, p, name)
+            else:
+                tx.set_attribute(c, p, name, text)
+        if not requeue:
+            return None
+        self.s.dprintf(Category.ALWAYS, f"Not holding job {c}.{p}: TransformOnEvict set "
+                       + ", ".join(f"{k} = {v}" for k, v in changes.items()))
+        path = J.user_log_path(tx, c, p)
+        if not path:
+            return None, None
+        from pyhtc.userlog.usage import rusage_string
+        return (path, make_event(JobEventType.JOB_EVICTED, c, p, 0, when=now, Checkpointed=False,
+                                 TerminatedAndRequeued=False, TerminatedNormally=False,
+                                 RunLocalUsage=rusage_string(0, 0), RunRemoteUsage=rusage_string(
+                                     float(report.get("RemoteUserCpu") or 0),
+                                     float(report.get("RemoteSysCpu") or 0)),
+                                 SentBytes=0.0, ReceivedBytes=0.0, Reason=vacate["VacateReason"]))
 
     def _reuse_or_release(self, rec: ClaimRec) -> None:
         """Claim reuse (schedd.cpp FindRunnableJob): the next idle job of the same submitter
