@@ -142,3 +142,9 @@ def test_history_trimmed_by_rows_and_bytes(tmp_path):
     assert q.db.trim_history_bytes(keep) == 5
     assert [h[1] for h in q.db.history()] == [9, 8, 7]
     assert q.db.trim_history_bytes(10 ** 9) == 0
+
+
+def test_policies_that_cannot_fire_are_skipped_without_building_the_ad():
+    from pyhtc.daemons.schedd.policy import _may_fire
+    assert not _may_fire(None) and not _may_fire("false") and not _may_fire(" FALSE ")
+    assert _may_fire("true") and _may_fire("JobStatus == 1 && time() > QDate + 5")

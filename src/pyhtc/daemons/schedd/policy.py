@@ -56,6 +56,15 @@ def _fire(ad, attr: str, system):
     return None
 
 
+_JOB_POLICIES = ("PeriodicHold", "PeriodicRelease", "PeriodicRemove")
+
+
+def _may_fire(text) -> bool:
+    """False for a policy expression that cannot fire: absent or the literal false (what
+    condor_submit writes by default)."""
+    return text is not None and text.strip().lower() not in ("false", "0")
+
+
 def analyze(ad, system: dict, max_releases: int):
     """UserPolicy::AnalyzePolicy in PERIODIC_ONLY mode: ``(action, reason, code, subcode)``
     or None.  ``system`` maps HOLD/RELEASE/REMOVE to the system tuples (or None)."""
@@ -123,7 +132,13 @@ class PeriodicPolicy:
         now = int(time.time())
         events = []
         fired = 0
+        only_job_policies = not any(self.system.get(k) for k in (HOLD, RELEASE, REMOVE))
         for c, p in list(q.jobs()):
+            # without SYSTEM_PERIODIC_* only a job's own Periodic* can fire: skip the jobs
+            # whose texts are absent or "false" without building their ads (a 100,000-job
+            # queue is one dict lookup per attribute and job, not 100,000 ClassAds a pass)
+            if only_job_policies and not any(_may_fire(q.lookup(c, p, a)) for a in _JOB_POLICIES):
+                continue
             ad = self.s.ads.get(c, p)
             if ad is None:
                 continue
