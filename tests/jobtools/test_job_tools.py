@@ -89,6 +89,15 @@ def test_condor_q_views(schedd):
     assert fmt.stdout == f"2:{ME}\n"
     assert long_.stdout == f'Args = "60"\nClusterId = {c1}\n\n'
     assert json.loads(js.stdout) == [{"ProcId": 0}, {"ProcId": 1}]
+    # -xml: the same ads, read back by the real classad2 XML parser; none: header and footer
+    (xml, none, both) = schedd.tools((Q, str(c1), "-xml", "-attributes", "ProcId,JobStatus"),
+                                     (Q, "-xml", "-constraint", "false"), (Q, "-json", "-xml"))
+    import classad2
+    ads = list(classad2.parseAds(xml.stdout, classad2.ParserType.XML))
+    assert [(a["ProcId"], a["JobStatus"]) for a in ads] == [(0, 1), (1, 5), (2, 1)], xml.stdout
+    assert none.stdout == ('<?xml version="1.0"?>\n<!DOCTYPE classads SYSTEM "classads.dtd">\n'
+                           '<classads>\n</classads>\n')
+    assert both.returncode != 0 and "Cannot print as both XML and JSON" in both.stderr
     assert cons.stdout == f"{c2}\n"
     assert tot.stdout.splitlines()[3].startswith("Total for query: 3 jobs;") and "OWNER" not in tot.stdout
     assert bad.returncode == 1 and "Invalid constraint" in bad.stderr

@@ -2,7 +2,7 @@
 docs/man-pages/condor_q.rst).
 
     condor_q [-name NAME | -global] [-pool HOST] [-allusers] [-wide] [-constraint EXPR] [-limit N]
-             [-nobatch | -batch | -hold | -run | -totals | -long | -json
+             [-nobatch | -batch | -hold | -run | -totals | -long | -json | -xml
               | -af[:lhtrV,ng] EXPR... | -format FMT EXPR] [-attributes A,B]
              [-userlog FILE] [cluster | cluster.proc | owner]...
 
@@ -39,9 +39,10 @@ from pyhtc.client.schedd import ScheddClient
 from pyhtc.client.schedd_query import query_job_ads
 from pyhtc.config import ConfigError, get_config
 from pyhtc.tools.analyze import AnalysisOptions, schedd_label, setup_slots
-from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, expression_projection, format_json,
-                                format_long, is_dash_arg_colon_prefix, is_dash_arg_prefix,
-                                parse_constraint)
+from pyhtc.classad.xmlsink import format_xml_ads
+from pyhtc.tools.common import (Column, PrintMask, UsageError, _sorted_attrs, autoformat_mask,
+                                expression_projection, format_json, format_long,
+                                is_dash_arg_colon_prefix, is_dash_arg_prefix, parse_constraint)
 
 PROG = "condor_q"
 
@@ -69,7 +70,8 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | anal
 \t-run\t\t\t Show running jobs
 \t-long\t\t\t Display entire ClassAds
 \t-json\t\t\t Display entire ClassAds in JSON format
-\t-attributes X,Y,...\t Show only the attributes X,Y,... with -long or -json
+\t-xml\t\t\t Display entire ClassAds in XML format
+\t-attributes X,Y,...\t Show only the attributes X,Y,... with -long, -json or -xml
 \t-format <fmt> <attr>\t Print attribute attr using format fmt
 \t-af[:jlhVr,tng] <attr> [attr2 [attr3 ...]]\t Print attr(s) with automatic formatting
     [analyze-opts] are
@@ -80,11 +82,14 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | anal
 \t    reverse\tAnalyze machines rather than jobs
 \t    noprune\tShow all sub-expressions, also the pruned ones
 \t    ifthenelse\tAnalyze the branches of ifThenElse() calls too
+\t    priority\tConsider user priority during analysis
 \t-machine <name>\t\t Machine name or slot name for analysis
 \t-mconstraint <expr>\t Machine constraint for analysis
 \t-slotads <file>\t\t Use slot ads from <file> for analysis
 \t-reverse-analyze\t Analyze Machine requirements against jobs
 \t-verbose\t\t Show slot names with the analysis
+\t-userprios <file>\t Read user priorities for analysis from <file>
+\t-nouserprios\t\t Don't consider user priority during analysis (default)
 """
 
 
@@ -178,8 +183,11 @@ def parse_args(argv: list[str]) -> Options:
             o.totals = True
         elif is_dash_arg_colon_prefix(a, "long", 1)[0]:
             o.style = "long"
-        elif is_dash_arg_prefix(a, "json", 2):
-            o.style = "json"
+        elif is_dash_arg_prefix(a, "json", 2) or is_dash_arg_prefix(a, "xml", 3):
+            want = "json" if is_dash_arg_prefix(a, "json", 2) else "xml"
+            if o.style in ("json", "xml") and o.style != want:
+                raise UsageError("Error: Cannot print as both XML and JSON")
+            o.style = want
         elif is_dash_arg_prefix(a, "attributes", 2):
             o.attributes += [s.strip() for s in need(1, "an argument")[0].split(",") if s.strip()]
             i += 1
@@ -457,6 +465,8 @@ def render(o: Options, ads: list, summary: Optional[C.ClassAd], title: str) -> s
         return "".join(format_long(a, o.attributes or None) for a in _sorted(ads))
     if o.style == "json":
         return format_json(_sorted(ads), o.attributes or None)
+    if o.style == "xml":  # header and footer even with no ads (queue.cpp always_write_xml_footer)
+        return format_xml_ads(_sorted_attrs(a, o.attributes or None) for a in _sorted(ads))
     if o.style == "custom":
         pm = o.custom
         rows = [pm.render(a) for a in _sorted(ads)]
@@ -505,7 +515,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     cfg = get_config()
     constraint = build_constraint(o)
-    projection = list(o.attributes) if o.style in ("long", "json") and o.attributes else []
+    projection = list(o.attributes) if o.style in ("long", "json", "xml") and o.attributes else []
     if o.style == "custom":
         projection = custom_projection(o.custom)
     if o.analysis.enabled:  # -analyze: whole job ads, and the slot ads to match them with
