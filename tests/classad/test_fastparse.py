@@ -247,3 +247,66 @@ def test_entry_points_agree(shared_dir):
     with pytest.raises(P.ClassAdParseError) as e:
         P.ClassAd("[a = 1;\n b = (2 + ]")
     assert (e.value.line, e.value.column) == (2, 11)
+
+
+# -- the ';' cut of whole ads (parser._split_pieces): first-seen ads are cut at "; name =",
+# ads like earlier ones through the table of pieces; both must give the full parser's attrs
+
+_CUT_TEXTS = [
+    '[a = "x; b = 2"; c = 3]', '[a = "x;"; b = "; c = 1"]', "[a = [b = 1; c = 2]; d = 3]",
+    "[a = 1 /* ; b = 2 */; c = 3]", "[a = 1 /* c; */ ; d = 4]", "['b; c' = 1; d = 2]",
+    "[a = 1;; b = 2]", "[a = 1; b = 2;]", "[a = 1; b = 2; ]", "[a = 1;b=2 ;c = 3 ]",
+    "[a = 1; b == 2]", "[a = 1; b =?= 2]", "[a = 1; b = = 2]", "[a = 1; true = 2]",
+    "[a = 1; b = 2; A = 3]", "[a = 1; b = 2; a = 3]", "[a = 1;\xa0b = 2]", "[a = 1\xa0]",
+    "[\xa0a = 1]", "\xa0[a = 1]", "[a = 1; b = 2]\xa0", "[a = 1; 'b' = 2]", "[a = 1; b]",
+    "[a = 1; ; ]", "[a = x;\n b = {1, 2};\n c = \"s\" ]", "[a = 1] ;", "[a = 1; b = 2] ]",
+    "[a = 1; b = (2; c = 3)]", "[a = 1; b = f(2; c = 3)]", "[a = 1; b = {2; c = 3}]",
+    '[a = "q\\"; b = 1"; c = 2]', "[a = 1; b = 2 + ; c = 3]", "[a = 1; B = 2; b = 3]",
+]
+
+
+def check_ad_thrice(text):
+    """Cold (caches cleared), then twice more (the second and third parse may take the table
+    of pieces): every time the full parser's attrs, or an error when it fails."""
+    parser.clear_caches()
+    for _ in range(3):
+        check_ad(text)
+
+
+@pytest.mark.parametrize("text", _CUT_TEXTS)
+def test_cut_texts(text):
+    check_ad_thrice(text)
+
+
+def test_queue_of_similar_ads_takes_the_pieces_table(shared_dir):
+    """Ads of one cluster differing in a few definitions (the second one on takes the table
+    of pieces); variants whose changed definition the ';' cut cannot take, or which are
+    errors, still agree with the full parser."""
+    base = P.parseOne((shared_dir / "classad" / "ads" / "job.old").read_text(),
+                      P.ParserType.Old)
+    parser.clear_caches()
+    variants = ['"out_%d.txt"', '"a; b = %d"', "[x = %d; y = 2]", "%d /* ; */", "%d +",
+                "'q;%d'", "%d; true = 1", "%d; Args = 7", "{%d, 2}", "x%d"]
+    for i in range(40):
+        ad = P.ClassAd(base)
+        ad["ProcId"] = i
+        text = repr(ad)
+        value = variants[i % len(variants)] % i
+        text = text[:-1].rstrip() + "; Out = " + value + " ]"
+        check_ad(text)
+    pieces = parser._INTERN.get(parser._PIECES_KEY)
+    assert pieces and len(pieces) > len(base)  # the table is in use
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["a", "B", "c1", "'q n'", "true", "A", "x_2"]),
+                          exprs), max_size=5),
+       st.sampled_from(["; ", ";", " ; ; ", ";\n", "; ;"]))
+def test_generated_ads_agree_thrice(defs, sep):
+    check_ad_thrice("[" + sep.join(f"{k} = {v}" for k, v in defs) + "]")
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet='ab=;"[]{}/* \'1', max_size=8), min_size=1, max_size=5))
+def test_semicolon_soup_ads_agree(chunks):
+    check_ad_thrice("[a = 1; " + "; ".join(chunks) + "]")

@@ -42,7 +42,15 @@ def test_print_then_reparse_is_identical(text):
         assume(False)  # the generator can produce invalid text (e.g. "a ?: --1")
     printed = repr(e)
     again = P.ExprTree(printed)
-    assert repr(again) == printed
+    if repr(again) != printed:
+        # HTCondor's printer is not a fixed point for every tree: "--0" prints as "-0",
+        # which reads back as the literal 0; then the oracle must do exactly the same
+        classad2 = pytest.importorskip("classad2")
+        pytest.importorskip("htcondor2")
+        c = classad2.ExprTree(text)
+        assert repr(c) == printed
+        assert repr(classad2.ExprTree(printed)) == repr(again)
+        return
     assert again == e
     pretty = P.ExprTree(str(e))
     assert repr(pretty) == printed
@@ -91,3 +99,8 @@ def test_ad_printing_roundtrips(d):
     if "\n" not in "".join(old_text.split("\n")[:-1]) and old_text.count("\n") == len(ad):
         old = P.parseOne(old_text, P.ParserType.Old)
         assert list(old.keys()) == list(ad.keys())
+
+
+@pytest.mark.parametrize("text", ["(--0)", "--0", "-(-0)"])
+def test_reprint_matches_oracle_where_printing_is_no_fixed_point(text):
+    test_print_then_reparse_is_identical.hypothesis.inner_test(text)

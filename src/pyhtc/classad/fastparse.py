@@ -111,6 +111,9 @@ _KW_NODES = {k: Literal(v) for k, v in _KW_VALUES.items()}
 CONST_NODES = dict(_KW_NODES)
 CONST_NODES.update({str(i): Literal(i) for i in range(10)})
 CONST_NODES.update({"0.0": Literal(0.0), "1.0": Literal(1.0), '""': Literal("")})
+# The scope names that start most attribute chains (``TARGET.Memory``, ``MY.Owner``), as
+# written: one shared node each (nodes are immutable), a fixed table like the ones above.
+_SCOPE_NODES = {n: AttrRef(n) for n in ("TARGET", "MY", "target", "my", "Target", "My")}
 
 
 def simple_node(text: str):
@@ -391,7 +394,7 @@ def _chain(t: str):
             raise _Reject
         node = _KW_NODES[low]
     else:
-        node = AttrRef(first)
+        node = _SCOPE_NODES.get(first) or AttrRef(first)
     if "." not in rest:
         return AttrRef(rest, node)
     for name in rest.split("."):

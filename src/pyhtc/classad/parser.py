@@ -10,11 +10,14 @@ Entry points: :func:`parse_expr` (interned: each distinct text is parsed once),
 :func:`parse_record` (``[ ... ]`` text -> (attrs, end offset)), :func:`parse_old_value`.
 All raise :class:`~pyhtc.classad.errors.ClassAdParseError`.
 
-Speed: a record is first cut into (name, value text) pairs by one regular expression
-(``_split_single`` for a text holding one ad, else ``_split_record``); each distinct value
-then goes through :func:`pyhtc.classad.fastparse.simple_node` (plain literals and names),
-:func:`pyhtc.classad.fastparse.fast_parse` (other expressions), and only when those decline
-through the :class:`Parser` below, which also produces every error with its position.
+Speed: ``ClassAd(text)`` first cuts the record at every ``; name =`` with one regex split
+(``_split_pieces``; ads like earlier ones are instead cut at every ';' and each piece
+looked up whole in a table of pieces), then falls back to ``_split_single`` (one regex
+split that also takes quoted names and ';' in strings) and ``_split_record``; each distinct
+value then goes through :func:`pyhtc.classad.fastparse.simple_node` (plain literals and
+names), :func:`pyhtc.classad.fastparse.fast_parse` (other expressions), and only when those
+decline through the :class:`Parser` below, which also produces every error with its
+position. :func:`clear_caches` forgets the interned values and pieces.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from .nodes import (AttrRef, Binary, Call, Elvis, ListExpr, Literal, Logical, Pa
 from .timefmt import parse_abstime, parse_reltime
 from .values import ERROR, UNDEFINED
 
-__all__ = ["parse_expr", "parse_record", "Parser", "intern_expr"]
+__all__ = ["parse_expr", "parse_record", "Parser", "intern_expr", "clear_caches"]
 
 _INT64_MAX = (1 << 63) - 1
 
@@ -333,8 +336,9 @@ _L1_RE = r"""(?:\[%s*+\]|\{%s*+\})""" % (_IN_RE, _IN_RE)
 _L2_RE = r"""(?:\[(?:%s|%s)*+\]|\{(?:%s|%s)*+\})""" % (_IN_RE, _L1_RE, _IN_RE, _L1_RE)
 # (runs of plain characters, then any number of: a string, a '/', a bracketed part, a run)
 _VAL_RE = r"""[^"'\[\]{};/]*+(?:(?:%s|/(?!\*)|%s)[^"'\[\]{};/]*+)*+""" % (_STR_RE, _L2_RE)
-_OPEN = re.compile(r"\s*\[\s*")
-_CLOSE = re.compile(r"\s*\]")
+# (blanks as the lexer takes them: ASCII only, lexer.cpp uses isspace in the C locale)
+_OPEN = re.compile(r"\s*\[\s*", re.A)
+_CLOSE = re.compile(r"\s*\]", re.A)
 
 
 _ATTR_ALL = re.compile(r"""(\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]+)')\s*=(?!=)(%s)((?:;\s*)*))"""
@@ -349,15 +353,165 @@ _ATTR_SPLIT = re.compile(r"""[ \t\n\r\f\v]*+([A-Za-z_]\w*+|'[^'\\]+')[ \t\n\r\f\
                          re.A | re.S)
 
 
+# The separators of a plain ad for re.split: ``; name =`` (a plain name, not ``==``). The
+# pattern starts with a literal ';', so the regex engine jumps from one ';' to the next
+# instead of trying a match at every character.
+_PLAIN_SEP = re.compile(r";[ \t\n\r\f\v]*+([A-Za-z_][A-Za-z0-9_]*+)[ \t\n\r\f\v]*+=(?!=)"
+                        r"[ \t\n\r\f\v]*+", re.A)
+_BLANKS = " \t\n\r\f\v"
+
+# Definitions already read: the raw text of one ``name = value`` piece of an ad (as cut at
+# ';' by _split_pieces) -> (lower-case name, (name, node)), the very item of the ad's attrs
+# dict. Only pieces whose value parsed as one whole expression are entered. The table lives
+# inside _INTERN under a key no text can equal, so whatever clears _INTERN clears it too.
+_PIECES_KEY = object()
+
+
+def clear_caches() -> None:
+    """Forget every interned expression and definition (the next parse of any text is
+    cold). Safe at any time: parsed ads keep their nodes."""
+    _INTERN.clear()
+
+
+def _resolve(values: list, intern: dict) -> int:
+    """Put the node of every value text missing from ``intern`` into it; returns how many
+    distinct texts were missing, or -1 when a value does not parse (the caller declines:
+    the full parser reports it in context). A value may end with blanks (ignored)."""
+    missing = set(values).difference(intern)
+    if not missing:
+        return 0
+    if len(intern) + len(missing) >= _INTERN_MAX:
+        intern.clear()
+        missing = set(values)
+    const = CONST_NODES
+    for raw in missing:
+        value = raw.rstrip(_BLANKS)
+        # (inline: the commonest values, a constant, a plain string or a decimal integer)
+        node = const.get(value)
+        if node is not None:
+            intern[raw] = node
+            continue
+        c = value[:1]
+        if c == '"':
+            if value.find('"', 1) == len(value) - 1 and "\\" not in value:
+                intern[raw] = Literal(value[1:-1])
+                continue
+        elif c != "0" and value.isdigit() and value.isascii():
+            v = int(value)
+            intern[raw] = Literal(0 if v > _INT64_MAX else v)
+            continue
+        node = simple_node(value)
+        if node is None:
+            node = fast_parse(value)
+            if node is None:
+                try:
+                    node = parse_whole(value)
+                except ClassAdParseError:
+                    return -1
+        intern[raw] = node
+    return len(missing)
+
+
+def _split_pieces(text: str, start: int):
+    """The attrs dict of the ad ``text`` whose first definition starts at ``start`` and
+    which ends with its ']' (then only blanks), or None when the cut below is not the ad's
+    definitions (quoted names, ';' inside strings or nested records, errors, ...).
+
+    The body is cut at every ``; name =`` (``_PLAIN_SEP``; with the table of pieces, at
+    every ';'). Why that cut is right when every value is then one whole expression: a ';'
+    inside a string, a comment, a quoted name or a nested record cuts the value it belongs
+    to inside that construct, leaving it unterminated (a parse error); a ';' not followed
+    by ``name =`` leaves ``; ...`` inside a value (a parse error); and the new syntax has no
+    line comments (lexer.cpp) that could end without a closing token. So each cut is at a
+    top-level ';', the separator of the record grammar (source.cpp ParseClassAd).
+
+    Pieces: once most values of an ad were seen before (a queue of jobs of one cluster
+    differs in a few definitions only), its ``name = value`` texts go into the table of
+    pieces (inside _INTERN), and the next such ad is one ``str.split`` plus one dict lookup
+    per definition. A first-seen ad skips the table (it would cost without paying)."""
+    end = len(text.rstrip(_BLANKS)) - 1
+    if end < start or text[end] != "]":
+        return None
+    body = text[start:end].rstrip(_BLANKS)
+    if body[-1:] == ";":
+        body = body[:-1]  # "[a = 1; b = 2; ]"
+    intern = _INTERN
+    known = intern.get(_PIECES_KEY)
+    if known:
+        pieces = body.split(";")
+        missing = set(pieces).difference(known)
+        if not missing:
+            attrs = dict(map(known.__getitem__, pieces))
+            if len(attrs) == len(pieces):
+                return attrs
+            return _first_spelling(map(known.__getitem__, pieces))
+        if 4 * len(missing) <= len(pieces) and len(known) + len(missing) < _INTERN_MAX:
+            missing = list(missing)
+            parts = _PLAIN_SEP.split(";" + ";".join(missing))
+            if parts[0] or len(parts) != 2 * len(missing) + 1:
+                return None  # a piece is not "name = ..." (the definitions are cut elsewhere)
+            values = parts[2::2]
+            if _resolve(values, intern) < 0:
+                return None
+            names = parts[1::2]
+            lows = list(map(str.lower, names))
+            if not _RESERVED_NAMES.isdisjoint(lows):
+                return None  # a reserved word as a name (the full parser reports it)
+            known.update(zip(missing, zip(lows, zip(names, map(intern.__getitem__, values)))))
+            attrs = dict(map(known.__getitem__, pieces))
+            if len(attrs) == len(pieces):
+                return attrs
+            return _first_spelling(map(known.__getitem__, pieces))
+    parts = _PLAIN_SEP.split(";" + body)
+    if parts[0]:
+        return None  # a quoted name first, an empty ad, text before the first definition
+    values = parts[2::2]
+    fresh = _resolve(values, intern)
+    if fresh < 0:
+        return None
+    names = parts[1::2]
+    lows = list(map(str.lower, names))
+    if not _RESERVED_NAMES.isdisjoint(lows):
+        return None  # a reserved word as a name (the full parser reports it)
+    if 2 * fresh <= len(values) and body.count(";") == len(values) - 1:
+        # most values known: an ad like earlier ones; the ';' are exactly the cuts, so the
+        # pieces of str.split are the definitions, one for one
+        items = list(zip(lows, zip(names, map(intern.__getitem__, values))))
+        if known is None or len(known) + len(items) >= _INTERN_MAX:
+            known = intern[_PIECES_KEY] = {}
+        known.update(zip(body.split(";"), items))
+        attrs = dict(items)
+    else:
+        attrs = dict(zip(lows, zip(names, map(intern.__getitem__, values))))
+    if len(attrs) == len(values):
+        return attrs
+    return _first_spelling(zip(lows, zip(names, map(intern.__getitem__, values))))
+
+
+def _first_spelling(items) -> dict:
+    """attrs from (low, (name, node)) items with a name defined twice: the first spelling
+    stays, the last value wins (HTCondor ClassAd::Insert)."""
+    attrs: dict = {}
+    for low, (name, node) in items:
+        prev = attrs.get(low)
+        attrs[low] = (prev[0] if prev else name, node)
+    return attrs
+
+
 def _split_single(text: str, pos: int):
     """Fastest path for a text holding one ``[ name = expr; ... ]`` (``ClassAd(text)``):
-    one C-level split into (name, value) pairs, each value through :func:`parse_expr`.
-    Returns (attrs, end) or None (several records, comments, errors, rare forms: the
-    callers fall back to :func:`_split_record` and then the full parser)."""
+    :func:`_split_pieces`, else one split by the slower ``_ATTR_SPLIT`` pattern (quoted
+    names, ';' inside strings or nested records, empty definitions), each distinct value
+    text parsed once (interned). Returns (attrs, end) or None (several records, comments,
+    errors, rare forms: the callers fall back to :func:`_split_record` and then the full
+    parser)."""
     m = _OPEN.match(text, pos)
     if m is None:
         return None
     start = m.end()
+    attrs = _split_pieces(text, start)
+    if attrs is not None:
+        return attrs, len(text.rstrip(_BLANKS))
     parts = _ATTR_SPLIT.split(text[start:] if start else text)
     last = parts[-1]
     if last[:1] != "]":
@@ -365,6 +519,10 @@ def _split_single(text: str, pos: int):
     if any(parts[:-1:3]):
         return None  # text between definitions that is not a definition
     names = parts[1::3]
+    values = parts[2::3]
+    intern = _INTERN
+    if _resolve(values, intern) < 0:
+        return None
     lows = list(map(str.lower, names))
     if "'" in "".join(names):  # some 'quoted' names (which may be reserved words)
         if not _RESERVED_NAMES.isdisjoint(low for low in lows if low[0] != "'"):
@@ -373,39 +531,6 @@ def _split_single(text: str, pos: int):
         lows = list(map(str.lower, names))
     elif not _RESERVED_NAMES.isdisjoint(lows):
         return None  # a reserved word as a name (the full parser reports it)
-    values = list(map(str.strip, parts[2::3]))
-    # each distinct new value text parsed once, then every node looked up in C
-    intern = _INTERN
-    missing = set(values).difference(intern)
-    if missing:
-        if len(intern) + len(missing) >= _INTERN_MAX:
-            intern.clear()
-            missing = set(values)
-        const = CONST_NODES
-        for value in missing:
-            # (inline: the commonest values, a constant, a plain string or a decimal integer)
-            node = const.get(value)
-            if node is not None:
-                intern[value] = node
-                continue
-            c = value[:1]
-            if c == '"':
-                if value.find('"', 1) == len(value) - 1 and "\\" not in value:
-                    intern[value] = Literal(value[1:-1])
-                    continue
-            elif c != "0" and value.isdigit() and value.isascii():
-                v = int(value)
-                intern[value] = Literal(0 if v > _INT64_MAX else v)
-                continue
-            node = simple_node(value)
-            if node is None:
-                node = fast_parse(value)
-                if node is None:
-                    try:
-                        node = parse_whole(value)
-                    except ClassAdParseError:
-                        return None  # the full record parser reports it in context
-            intern[value] = node
     attrs = dict(zip(lows, zip(names, map(intern.__getitem__, values))))
     if len(attrs) != len(lows):
         # a name defined twice: the first spelling stays, the last value wins
@@ -439,7 +564,7 @@ def _split_record(text: str, pos: int):
         else:
             name = qname
             low = name.lower()
-        value = value.strip()
+        value = value.rstrip(_BLANKS)
         node = intern.get(value)
         if node is None:
             try:
