@@ -232,12 +232,12 @@ def _submit(make, result, from_stdin: bool, terse: bool, name, where: str) -> in
                 return 1
             first, num = q.submit_cluster(cluster, res)
             if res.factory is None:
-                for ad in res.full_ads:
-                    if verbose:
+                if verbose:
+                    for ad in res.full_ads:
                         sys.stdout.write(f"\n** Proc {cluster}.{ad.get('ProcId')}:\n" +
                                          format_ad({**ad, "ClusterId": str(cluster)}))
-                    elif dots:
-                        sys.stdout.write(".")
+                elif dots:  # one dot a proc, without building every proc's full ad
+                    sys.stdout.write("." * num)
             submitted.append((cluster, first, first + num - 1))
             stage = "commit"
             warning = q.commit()
