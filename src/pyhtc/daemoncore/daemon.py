@@ -606,5 +606,22 @@ class Daemon:
 
     @classmethod
     def main(cls, argv: Optional[list[str]] = None) -> int:
-        """Console-script entry point: build the daemon from ``sys.argv`` and run it."""
-        return cls(argv).run()
+        """Console-script entry point: build the daemon from ``sys.argv`` and run it.
+
+        ``_CONDOR_<SUBSYS>_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read
+        before the configuration) runs the daemon under cProfile and writes
+        ``<dir>/<subsys>.<pid>.prof`` when it exits; with ``_CONDOR_<SUBSYS>_PROFILE_CLOCK=cpu``
+        the profile counts CPU time instead of wall time (the benchmarks use these)."""
+        prof_dir = os.environ.get(f"_CONDOR_{cls.subsystem}_PROFILE")
+        if not prof_dir:
+            return cls(argv).run()
+        import cProfile
+        cpu = os.environ.get(f"_CONDOR_{cls.subsystem}_PROFILE_CLOCK", "").lower() == "cpu"
+        prof = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
+        prof.enable()
+        try:
+            return cls(argv).run()
+        finally:
+            prof.disable()
+            os.makedirs(prof_dir, exist_ok=True)
+            prof.dump_stats(os.path.join(prof_dir, f"{cls.subsystem.lower()}.{os.getpid()}.prof"))

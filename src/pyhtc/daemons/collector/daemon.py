@@ -20,7 +20,6 @@ Commands and their permission levels follow src/condor_collector.V6/collector.cp
 """
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import sys
@@ -250,24 +249,9 @@ class Collector(Daemon):
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_collector``.
-
-    ``_CONDOR_COLLECTOR_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read
-    before the configuration, as the schedd's ``_CONDOR_SCHEDD_PROFILE``) runs the daemon
-    under cProfile and writes ``<dir>/collector.<pid>.prof`` when it exits (see
-    benchmarks/collector_bench.py --profile)."""
-    prof_dir = os.environ.get("_CONDOR_COLLECTOR_PROFILE")
-    if not prof_dir:
-        return Collector.main(argv)
-    import cProfile
-    prof = cProfile.Profile()
-    prof.enable()
-    try:
-        return Collector.main(argv)
-    finally:
-        prof.disable()
-        os.makedirs(prof_dir, exist_ok=True)
-        prof.dump_stats(os.path.join(prof_dir, f"collector.{os.getpid()}.prof"))
+    """Entry point of ``condor_collector`` (``_CONDOR_COLLECTOR_PROFILE=<dir>`` profiles it: see
+    :meth:`pyhtc.daemoncore.daemon.Daemon.main`)."""
+    return Collector.main(argv)
 
 
 if __name__ == "__main__":

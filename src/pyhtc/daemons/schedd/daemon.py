@@ -456,23 +456,9 @@ class Schedd(Daemon):
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_schedd``.
-
-    ``_CONDOR_SCHEDD_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read before
-    the configuration) runs the daemon under cProfile and writes ``<dir>/schedd.<pid>.prof``
-    when it exits (see benchmarks/schedd_bench.py)."""
-    prof_dir = os.environ.get("_CONDOR_SCHEDD_PROFILE")
-    if not prof_dir:
-        return Schedd.main(argv)
-    import cProfile
-    prof = cProfile.Profile()
-    prof.enable()
-    try:
-        return Schedd.main(argv)
-    finally:
-        prof.disable()
-        os.makedirs(prof_dir, exist_ok=True)
-        prof.dump_stats(os.path.join(prof_dir, f"schedd.{os.getpid()}.prof"))
+    """Entry point of ``condor_schedd`` (``_CONDOR_SCHEDD_PROFILE=<dir>`` profiles it: see
+    :meth:`pyhtc.daemoncore.daemon.Daemon.main`)."""
+    return Schedd.main(argv)
 
 
 if __name__ == "__main__":

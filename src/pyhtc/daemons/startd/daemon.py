@@ -1021,26 +1021,9 @@ class Startd(Daemon):
 
 
 def main(argv=None) -> int:
-    """Entry point of ``condor_startd``.
-
-    ``_CONDOR_STARTD_PROFILE=<dir>`` in the environment (a pyhtc developer knob, read before
-    the configuration) runs the daemon under cProfile and writes ``<dir>/startd.<pid>.prof``
-    when it exits (as the schedd's ``_CONDOR_SCHEDD_PROFILE``); with
-    ``_CONDOR_STARTD_PROFILE_CLOCK=cpu`` it measures CPU time instead of wall time."""
-    prof_dir = os.environ.get("_CONDOR_STARTD_PROFILE")
-    if not prof_dir:
-        return Startd.main(argv)
-    import cProfile
-    # _CONDOR_STARTD_PROFILE_CLOCK=cpu: CPU seconds of the process instead of wall time
-    cpu = os.environ.get("_CONDOR_STARTD_PROFILE_CLOCK", "").lower() == "cpu"
-    prof = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
-    prof.enable()
-    try:
-        return Startd.main(argv)
-    finally:
-        prof.disable()
-        os.makedirs(prof_dir, exist_ok=True)
-        prof.dump_stats(os.path.join(prof_dir, f"startd.{os.getpid()}.prof"))
+    """Entry point of ``condor_startd`` (``_CONDOR_STARTD_PROFILE=<dir>`` profiles it: see
+    :meth:`pyhtc.daemoncore.daemon.Daemon.main`)."""
+    return Startd.main(argv)
 
 
 if __name__ == "__main__":
