@@ -11,6 +11,7 @@ from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
 from pyhtc.cedar.wire_ad import WireAd
 from pyhtc.client import client_policy, start_command
+from pyhtc.client.ping import command_for_token, sec_query
 
 from ._errors import HTCondorException
 from ._param import get_config
@@ -83,7 +84,6 @@ def ping(location: Union[str, C.ClassAd], authz: Optional[str] = None, security=
     the negotiated session's policy ad with ``AuthCommand`` and ``AuthorizationSucceeded``.
     Raises ValueError without an address, HTCondorException when the daemon cannot be
     reached or the level is unknown."""
-    from pyhtc.tools.ping import command_for_token, sec_query
     addr = location if isinstance(location, str) else location.get("MyAddress")
     if addr is None:
         raise ValueError("Address not available in location argument.")
