@@ -24,6 +24,8 @@ The checks (each a reason to fall back):
 """
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import re
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -153,7 +155,26 @@ def _inside_string(text: str, at: int) -> bool:
     return inside
 
 
-class TemplateAds(Sequence):
+class _ComputedSequence(Sequence):
+    """A sequence whose items are computed on access by :meth:`_item` (index already
+    checked, non-negative); slices give lists."""
+
+    @abstractmethod
+    def _item(self, i: int):
+        """Item ``i`` (0 <= i < len)."""
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self._item(i)
+
+
+class TemplateAds(_ComputedSequence):
     """The full job ads of a run of procs made from a :class:`ProcTemplate`, computed on
     access (a list of 100,000 dicts is never held).  ``live_of(n)`` gives the n-th proc's
     live values.  Procs appended later (another queue statement) are kept as given."""
@@ -167,14 +188,7 @@ class TemplateAds(Sequence):
     def __len__(self) -> int:
         return self.count + len(self.extra)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        n = len(self)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(i)
+    def _item(self, i: int) -> dict:
         if i >= self.count:
             return self.extra[i - self.count]
         return self.t.full(self.live_of(i))
@@ -192,7 +206,7 @@ class TemplateAds(Sequence):
         return TemplateDiffs(self, cluster_ad, fixed)
 
 
-class TemplateDiffs(Sequence):
+class TemplateDiffs(_ComputedSequence):
     """Per-proc differences from the cluster ad of a :class:`TemplateAds` (what a submit
     sends per proc), computed on access: only the template's varying attributes are
     looked at (the others equal the cluster ad's: they are proc 0's)."""
@@ -236,14 +250,7 @@ class TemplateDiffs(Sequence):
                 out[k] = v
         return out
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        n = len(self)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(i)
+    def _item(self, i: int) -> dict:
         return self._diff(i)
 
     def __iter__(self):

@@ -199,8 +199,19 @@ class JobRunner:
         claim them at once for the next idle job of the same submitter and autocluster that
         fits, without waiting for the next negotiation cycle.  None fits: nothing is done
         (the startd re-advertises the partitionable slot)."""
-        q = self.s.queue
         busy = self.busy_jobs() | {tuple(job)}   # ``job`` took the claimed part
+        for c, p in self._idle_jobs_like(rec, busy):
+            if not self._fits(slot, self.s.ads.get(c, p)):
+                return  # the autocluster's jobs are alike: none fits
+            nxt = ClaimRec(claim, slot, rec.user, rec.key, rec.attrs)
+            self.pending.add((c, p))
+            self.s.dc.spawn(self._claim(nxt, (c, p)), name=f"claim leftovers for {c}.{p}")
+            return
+
+    def _idle_jobs_like(self, rec: ClaimRec, busy: set):
+        """Idle jobs not in ``busy`` of the claim's submitter and autocluster, in id order
+        (what claim reuse and leftover claims may run: schedd.cpp FindRunnableJob)."""
+        q = self.s.queue
         for c, p in sorted(q.jobs()):
             if (c, p) in busy or job_status(q, c, p) != J.IDLE:
                 continue
@@ -208,12 +219,7 @@ class JobRunner:
                 continue
             if signature(q, c, p, rec.attrs) != rec.key:
                 continue
-            if not self._fits(slot, self.s.ads.get(c, p)):
-                return  # the autocluster's jobs are alike: none fits
-            nxt = ClaimRec(claim, slot, rec.user, rec.key, rec.attrs)
-            self.pending.add((c, p))
-            self.s.dc.spawn(self._claim(nxt, (c, p)), name=f"claim leftovers for {c}.{p}")
-            return
+            yield c, p
 
     @staticmethod
     def _fits(slot: C.ClassAd, job: Optional[C.ClassAd]) -> bool:
@@ -499,15 +505,7 @@ class JobRunner:
     def _reuse_or_release(self, rec: ClaimRec) -> None:
         """Claim reuse (schedd.cpp FindRunnableJob): the next idle job of the same submitter
         and autocluster runs on this claim; none: RELEASE_CLAIM."""
-        q = self.s.queue
-        busy = self.busy_jobs()
-        for c, p in sorted(q.jobs()):
-            if (c, p) in busy or job_status(q, c, p) != J.IDLE:
-                continue
-            if unquote(q.lookup(c, p, "User")) != rec.user:
-                continue
-            if signature(q, c, p, rec.attrs) != rec.key:
-                continue
+        for c, p in self._idle_jobs_like(rec, self.busy_jobs()):
             self.start_shadow(rec, (c, p), reused=True)
             return
         self.s.dc.spawn(self._release(rec), name="release claim")
