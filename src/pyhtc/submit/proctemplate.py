@@ -24,9 +24,8 @@ The checks (each a reason to fall back):
 """
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import re
+from abc import abstractmethod
 from typing import Callable, Iterator, Optional, Sequence
 
 __all__ = ["ProcTemplate", "TemplateAds", "make_template", "TEXTUAL_COMMANDS", "TOKEN_RE"]
