@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import re
-import textwrap
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -418,6 +417,27 @@ def _slot_count_tag(v, ad):
     return True, "S" if t == "Static" else " " if t == "Partitionable" else t[:1]
 
 
+# print_format_tables.cpp GlobalPrintFormats used by condor_status's -server/-absent/-offline
+
+
+def _due_date(v, ad):
+    # render_due_date: LastHeardFrom + ClassAdLifetime, shown as a date
+    now = ad.get("LastHeardFrom")
+    if type(now) is not int or type(v) not in (int, float):
+        return False, v
+    return True, now + int(v)
+
+
+def _strings_from_list(v, ad):
+    # render_strings_from_list: the string items of a list joined by ", "
+    from pyhtc.classad.values import ListValue
+    if isinstance(v, ListValue):
+        v = v.values()
+    if not isinstance(v, list):
+        return False, v
+    return True, ", ".join(x for x in v if type(x) is str)
+
+
 PRINTAS = {
     "ACTIVITY_CODE": ("render", None, _activity_code, "string"),
     "PLATFORM": ("render", None, _platform, "string"),
@@ -431,6 +451,9 @@ PRINTAS = {
     "READABLE_MB": ("format", None, _readable_mb, "value"),
     "READABLE_KB": ("format", None, lambda v: metric_units(v * 1024.0) if _is_number(v) else "        ", "value"),
     "READABLE_BYTES": ("format", None, lambda v: metric_units(v) if _is_number(v) else "        ", "value"),
+    "TIME": ("format", None, lambda v: format_time(int(_num(v))), "int"),
+    "DUE_DATE": ("render", "%Y", _due_date, "date"),
+    "STRINGS_FROM_LIST": ("render", None, _strings_from_list, "value"),
 }
 
 
@@ -928,6 +951,25 @@ def format_json(ads: list[C.ClassAd], attrs: Optional[Iterable[str]] = None) -> 
     return "[\n" + "\n,\n".join(parts) + "\n]\n"
 
 
-def print_wrapped_text(text: str, width: int = 78) -> str:
-    """``text`` wrapped at ``width`` columns as src/condor_utils/print_wrapped_text.cpp does."""
-    return textwrap.fill(text, width=width, break_long_words=False) + "\n"
+def print_wrapped_text(text: str, chars_per_line: int = 78) -> str:
+    """``text`` as src/condor_utils/print_wrapped_text.cpp prints it: words split at blanks
+    and tabs, each followed by a blank, a word that does not fit below ``chars_per_line``
+    starting a new line, and a final newline (so lines keep a trailing blank)."""
+    out = []
+    count = 0
+    for word in text.replace("\t", " ").split(" "):
+        if not word:
+            continue
+        if len(word) < chars_per_line - count:
+            out.append(word)
+            count += len(word)
+        else:
+            out.append("\n" + word)
+            count = len(word)
+        if count < chars_per_line:
+            out.append(" ")
+            count += 1
+        else:
+            out.append("\n")
+            count = 0
+    return "".join(out) + "\n"

@@ -2,14 +2,20 @@
 docs/man-pages/condor_q.rst).
 
     condor_q [-name NAME | -global] [-pool HOST] [-allusers] [-wide] [-constraint EXPR] [-limit N]
-             [-nobatch | -batch | -hold | -run | -totals | -long | -json | -xml
+             [-nobatch | -batch | -hold | -run | -io | -totals | -long[:FORM] | -json | -xml
               | -af[:lhtrV,ng] EXPR... | -format FMT EXPR] [-attributes A,B]
-             [-userlog FILE] [cluster | cluster.proc | owner]...
+             [-dag] [-cputime] [-currentrun | -cumulative-time] [-unmatchable]
+             [-jobads[:FORM] FILE | -userlog FILE] [cluster | cluster.proc | owner]...
 
 Views (queue.cpp print formats): the default *batch* view folds the jobs of a cluster (or a
 ``JobBatchName``) into one row ``OWNER BATCH_NAME SUBMITTED DONE RUN IDLE [HOLD] TOTAL
 JOB_IDS``; ``-nobatch`` lists each job (``ID OWNER SUBMITTED RUN_TIME ST PRI SIZE CMD``);
-``-hold`` shows ``HELD_SINCE CODE/SUB HOLD_REASON``; ``-run`` shows ``RUN_TIME HOST(S)``.
+``-hold`` shows ``HELD_SINCE CODE/SUB HOLD_REASON``; ``-run`` shows ``RUN_TIME HOST(S)``;
+``-io`` the jobs moving files; ``-dag -nobatch`` lists node jobs under their DAGMan job;
+``-cputime``/``-currentrun`` change the RUN_TIME column (:mod:`pyhtc.tools.q_views`).
+``-jobads FILE`` reads the jobs from a file of ads (:mod:`pyhtc.tools.ads_file`),
+``-long:FORM`` writes them as long/json/jsonl/xml/new/newl, and ``-unmatchable`` keeps
+only the jobs no slot matches.
 A title line ``-- Schedd: NAME : <addr> @ date`` comes first and the totals
 (``Total for query: N jobs; ...``, ``Total for <me>: ...``, ``Total for all users: ...``)
 last.  Like HTCondor since 8.6, only your own jobs are shown unless ``-allusers`` is given,
@@ -38,7 +44,11 @@ from pyhtc.client import CollectorClient, DaemonNotFound, locate_daemon
 from pyhtc.client.schedd import ScheddClient
 from pyhtc.client.schedd_query import query_job_ads
 from pyhtc.config import ConfigError, get_config
+from pyhtc.tools.ads_file import AdsFileError, format_ads, parse_ads_format, read_ads_file
 from pyhtc.tools.analyze import AnalysisOptions, schedd_label, setup_slots
+from pyhtc.tools.q_views import STATUS_CHAR  # noqa: F401  (re-exported: the ST letters)
+from pyhtc.tools.q_views import (IO_CONSTRAINT, TimeRule, batch_lines, dag_lines, format_duration,
+                                 hold_lines, idle_lines, io_lines, job_time, nobatch_lines)
 from pyhtc.classad.xmlsink import format_xml_ads
 from pyhtc.tools.common import (Column, PrintMask, UsageError, _sorted_attrs, autoformat_mask,
                                 expression_projection, format_json, format_long,
@@ -46,8 +56,6 @@ from pyhtc.tools.common import (Column, PrintMask, UsageError, _sorted_attrs, au
 
 PROG = "condor_q"
 
-#: JobStatus -> the ST letter (src/condor_utils/proc.cpp encode_status)
-STATUS_CHAR = {1: "I", 2: "R", 3: "X", 4: "C", 5: "H", 6: ">", 7: "S"}
 
 USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | analyze-opts]
     [general-opts] are
@@ -55,20 +63,35 @@ USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts | anal
 \t-name <name>\t\t Name of Scheduler
 \t-pool <host>\t\t Use host as the central manager to query
 \t-allusers\t\t Consider jobs from all users
+\t-jobads[:<form>] <file>\t Read queue from a file of job ClassAds
+\t           where <form> is one of:
+\t       auto    default, guess the format from reading the input stream
+\t       long    The traditional -long form
+\t       xml     XML form, the same as -xml
+\t       json    JSON classad form, the same as -json
+\t       jsonl   JSON classads, one per line
+\t       new     'new' classad form without newlines
 \t-userlog <file>\t\t Read queue from a user log file
     [restriction-list] each restriction may be one of
 \t<cluster>\t\t Get information about specific cluster
 \t<cluster>.<proc>\t Get information about specific job
 \t<owner>\t\t\t Information about jobs owned by <owner>
 \t-constraint <expr>\t Get information about jobs that match <expr>
+\t-unmatchable\t\t Get information about jobs that do not match any machines
     [output-opts] are
 \t-limit <num>\t\t Limit the number of results to <num>
+\t-cputime\t\t Display CPU_TIME instead of RUN_TIME
+\t-currentrun\t\t Display times only for current run
+\t-cumulative-time\t Display times for all runs (the default)
+\t-dag\t\t\t Sort DAG jobs under their DAGMan
+\t-io\t\t\t Display information regarding I/O
+\t-idle\t\t\t Get information about idle jobs
 \t-totals\t\t\t Display only job totals
 \t-batch\t\t\t Display one line per batch of jobs (the default)
 \t-nobatch\t\t Display one line per job
 \t-hold\t\t\t Show only jobs in the \"on hold\" state and the reason
 \t-run\t\t\t Show running jobs
-\t-long\t\t\t Display entire ClassAds
+\t-long[:<form>]\t\t Display entire ClassAds in <form> format (see -jobads)
 \t-json\t\t\t Display entire ClassAds in JSON format
 \t-xml\t\t\t Display entire ClassAds in XML format
 \t-attributes X,Y,...\t Show only the attributes X,Y,... with -long, -json or -xml
@@ -113,6 +136,13 @@ class Options:
         self.custom_exprs: list[str] = []
         self.global_ = False
         self.analysis = AnalysisOptions()
+        self.jobads: Optional[str] = None      # -jobads FILE ("-": stdin)
+        self.jobads_fmt = "auto"               # -jobads:FORM
+        self.dag = False                       # -dag: node jobs under their DAGMan job
+        self.time_rule = TimeRule()            # -cputime, -currentrun, -cumulative-time
+        self.runtime_set = False
+        self.unmatchable = False               # -unmatchable: only jobs no slot matches
+        self.batch_specified = False           # -batch or -nobatch was given
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -121,9 +151,9 @@ def parse_args(argv: list[str]) -> Options:
     o = Options()
     i = 0
 
-    def need(n, what):
+    def need(n, what, message=None):
         if i + n >= len(argv):
-            raise UsageError(f"Error: {argv[i]} requires {what}")
+            raise UsageError(message or f"Error: {argv[i]} requires {what}")
         return argv[i + 1:i + 1 + n]
 
     while i < len(argv):
@@ -138,10 +168,10 @@ def parse_args(argv: list[str]) -> Options:
             sys.stdout.write(USAGE)
             raise SystemExit(0)
         elif is_dash_arg_prefix(a, "name", 1):
-            o.name = need(1, "another argument")[0]
+            o.name = need(1, "", "Error: -name requires the name of a schedd as an argument.")[0]
             i += 1
         elif is_dash_arg_prefix(a, "pool", 1):
-            o.pool = need(1, "another argument")[0]
+            o.pool = need(1, "", "Error: -pool requires a hostname as an argument.")[0]
             i += 1
         elif is_dash_arg_prefix(a, "global", 1):
             o.global_ = True
@@ -149,8 +179,8 @@ def parse_args(argv: list[str]) -> Options:
             pass  # pyhtc never truncates columns
         elif is_dash_arg_prefix(a, "allusers", 2) or is_dash_arg_prefix(a, "all-users", 2):
             o.allusers = True
-        elif is_dash_arg_prefix(a, "constraint", 2):
-            expr = need(1, "another argument")[0]
+        elif is_dash_arg_prefix(a, "constraint", 1):
+            expr = need(1, "", "Error: -constraint requires another parameter")[0]
             try:
                 parse_constraint(expr)
             except Exception:
@@ -158,41 +188,77 @@ def parse_args(argv: list[str]) -> Options:
             o.constraints.append(expr)
             i += 1
         elif is_dash_arg_prefix(a, "limit", 3):
-            val = need(1, "a number")[0]
+            val = need(1, "", "Error: -limit requires the max number of results as an argument.")[0]
             try:
                 o.limit = int(val)
             except ValueError:
-                raise UsageError(f"Error: -limit requires a number, not {val}") from None
+                raise UsageError(f"Error: Unable to convert ({val}) to a number for -limit.") from None
+            if o.limit <= 0:
+                raise UsageError(f"Error: {o.limit} is not a valid for -limit.")
             i += 1
         elif is_dash_arg_prefix(a, "userlog", 1):
-            o.userlog = need(1, "a filename")[0]
+            o.userlog = need(1, "", "Error: -userlog requires a filename")[0]
             i += 1
+        elif is_dash_arg_colon_prefix(a, "jobads", 1)[0]:
+            o.jobads = need(1, "", "Error: -jobads requires a filename")[0]
+            o.jobads_fmt = parse_ads_format(is_dash_arg_colon_prefix(a, "jobads", 1)[1], o.jobads_fmt)
+            i += 1
+        elif is_dash_arg_prefix(a, "dag", 2):
+            o.dag = True
+        elif is_dash_arg_prefix(a, "cputime", 2):
+            o.time_rule.cputime = True
+        elif is_dash_arg_prefix(a, "currentrun", 3):
+            if o.runtime_set:
+                raise UsageError("Error: -currentrun can't be used with -cumulative-time")
+            o.time_rule.current_run = o.runtime_set = True
+        elif is_dash_arg_prefix(a, "cumulative-time", 3):
+            if o.runtime_set:
+                raise UsageError("Error: -cumulative-time can't be used with -currentrun")
+            o.time_rule.current_run, o.runtime_set = False, True
+        elif is_dash_arg_prefix(a, "io", 2):
+            o.view = "io"
+        elif is_dash_arg_prefix(a, "idle", 3):
+            if o.view in ("run", "hold"):
+                sys.stdout.write(USAGE)
+                raise UsageError("-run and -hold/held or -idle are incompatible")
+            o.view = "idle"
+        elif is_dash_arg_colon_prefix(a, "unmatchable", 5)[0]:
+            o.unmatchable = True
         elif is_dash_arg_prefix(a, "nobatch", 3):
-            o.view = "nobatch"
-        elif is_dash_arg_colon_prefix(a, "batch", 1)[0]:
+            o.view = "nobatch" if o.view == "batch" else o.view
+            o.batch_specified = True
+        elif is_dash_arg_colon_prefix(a, "batch", 2)[0] or is_dash_arg_colon_prefix(a, "progress", 3)[0]:
             o.view = "batch"
+            o.batch_specified = True
         elif is_dash_arg_colon_prefix(a, "hold", 2)[0] or is_dash_arg_colon_prefix(a, "held", 2)[0]:
-            if o.view == "run":
+            if o.view in ("run", "idle"):
+                sys.stdout.write(USAGE)
                 raise UsageError("-run and -hold/held or -idle are incompatible")
             o.view = "hold"
         elif is_dash_arg_prefix(a, "run", 1) or is_dash_arg_prefix(a, "running", 3):
-            if o.view == "hold":
+            if o.view in ("hold", "idle"):
+                sys.stdout.write(USAGE)
                 raise UsageError("-run and -hold/held or -idle are incompatible")
             o.view = "run"
         elif is_dash_arg_prefix(a, "totals", 3):
             o.totals = True
         elif is_dash_arg_colon_prefix(a, "long", 1)[0]:
+            # -long[:FORM,...] (queue.cpp: parseAdsFileFormat; "nosort" is accepted)
             o.style = "long"
+            for form in (is_dash_arg_colon_prefix(a, "long", 1)[1] or "").split(","):
+                if form in ("long", "json", "jsonl", "xml", "new", "newl"):
+                    o.style = form
         elif is_dash_arg_prefix(a, "json", 2) or is_dash_arg_prefix(a, "xml", 3):
             want = "json" if is_dash_arg_prefix(a, "json", 2) else "xml"
             if o.style in ("json", "xml") and o.style != want:
                 raise UsageError("Error: Cannot print as both XML and JSON")
             o.style = want
         elif is_dash_arg_prefix(a, "attributes", 2):
-            o.attributes += [s.strip() for s in need(1, "an argument")[0].split(",") if s.strip()]
+            o.attributes += [s.strip() for s in need(1, "", "Error: -attributes requires a list of "
+                                                     "attributes to show")[0].split(",") if s.strip()]
             i += 1
         elif is_dash_arg_prefix(a, "format", 1):
-            fmt, expr = need(2, "two other arguments")
+            fmt, expr = need(2, "", "Error: -format requires format and attribute parameters")
             try:
                 parse_constraint(expr)
             except Exception:
@@ -208,7 +274,15 @@ def parse_args(argv: list[str]) -> Options:
                 i += 1
                 exprs.append(argv[i])
             if not exprs:
-                raise UsageError(f"Error: Argument {a} requires at least one attribute parameter")
+                raise UsageError("Error: -autoformat requires at least one attribute parameter")
+            if "j" in opts and not o.custom.columns:
+                # -af:j (ad_printmask.cpp parse_autoformat_args): the job id first, as JOB_ID
+                # renders it; the separators are set by autoformat_mask below
+                heads = "h" in opts
+                o.custom.add(Column(expr='strcat(ClusterId, ".", ProcId)',
+                                    printf="ID = %v" if "l" in opts else "%v", left=True,
+                                    auto=heads, width=3 if heads else 0,
+                                    heading=" ID" if heads else None, role="jobid"))
             try:
                 autoformat_mask(exprs, opts, o.custom)
             except ValueError as exc:
@@ -218,8 +292,16 @@ def parse_args(argv: list[str]) -> Options:
         elif (used := o.analysis.take(argv, i)) >= 0:
             i += used
         else:
+            sys.stdout.write(USAGE)   # queue.cpp prints the usage after the error
             raise UsageError(f"Error: unrecognized argument {a}")
         i += 1
+    # queue.cpp: -unmatchable is a query filter that does not go with -batch
+    if o.unmatchable and not o.analysis.enabled and o.batch_specified and o.view == "batch":
+        raise UsageError("Error: -batch conflicts with -unmatchable")
+    if o.batch_specified and o.view == "batch" and o.style == "custom":
+        raise UsageError("Error: -batch conflicts with -format and -af")
+    if o.view == "batch" and not o.batch_specified and o.unmatchable:
+        o.view = "nobatch"
     return o
 
 
@@ -233,10 +315,15 @@ def _job_id(text: str) -> Optional[tuple[int, int]]:
 
 def build_constraint(o: Options) -> Optional[str]:
     """The query constraint: ids and owners OR'd, AND'd with -constraint and the view's
-    status filter (queue.cpp with CondorQ ``addOR``/``addAND``)."""
+    status filter (queue.cpp with CondorQ ``addOR``/``addAND``).  With -dag or the batch
+    view a cluster id also selects the jobs of that DAG (``DAGManJobId``) and batch
+    (``JobBatchId``); -io adds jobIO_PrintFormat's WHERE (jobs moving files)."""
     ors = []
     for c, p in o.ids:
         ors.append(f"ClusterId == {c}" if p < 0 else f"(ClusterId == {c} && ProcId == {p})")
+        if (o.dag or o.view == "batch" and o.style == "table") and p < 1:
+            ors.append(f"DAGManJobId == {c}")
+            ors.append(f'int(split(JobBatchId, ".")[0]) == {c}')
     for owner in o.owners:
         ors.append(f'Owner == "{owner}"')
     ands = []
@@ -245,8 +332,12 @@ def build_constraint(o: Options) -> Optional[str]:
     ands += [f"({c})" if len(o.constraints) + len(ands) > 0 else c for c in o.constraints]
     if o.view == "hold":
         ands.append("JobStatus == 5")
-    elif o.view == "run":
-        ands.append("JobStatus == 2")
+    elif o.view == "run":   # RUNNING, TRANSFERRING_OUTPUT, SUSPENDED
+        ands.append("JobStatus == 2 || JobStatus == 6 || JobStatus == 7")
+    elif o.view == "io":
+        ands.append(IO_CONSTRAINT)
+    elif o.view == "idle":
+        ands.append("JobStatus == 1")
     if not ands:
         return None
     return ands[0] if len(ands) == 1 else " && ".join(a if a.startswith("(") else f"({a})" for a in ands)
@@ -278,26 +369,6 @@ def _num(ad, name, default=None):
     return v
 
 
-def run_time(ad) -> str:
-    """RUN_TIME (render_cpu_time for the default view): accumulated wall clock, plus the
-    current run for a running job (``ServerTime`` - ``JobCurrentStartDate``)."""
-    total = _num(ad, "RemoteWallClockTime", 0) or 0
-    if _num(ad, "JobStatus") == 2:
-        start = _num(ad, "JobCurrentStartDate") or _num(ad, "ShadowBday")
-        now = _num(ad, "ServerTime") or time.time()
-        if start:
-            total += max(0, now - start)
-    return duration(total)
-
-
-def memory_usage(ad) -> str:
-    """SIZE (render_memory_usage): ``MemoryUsage`` MB, else ``ImageSize`` KB / 1024."""
-    mu = _num(ad, "MemoryUsage")
-    if mu is not None:
-        return "%.1f" % mu
-    return "%.1f" % ((_num(ad, "ImageSize", 0) or 0) / 1024.0)
-
-
 def job_description(ad) -> str:
     """CMD (render_job_description): executable base name and arguments."""
     cmd = ad.get("Cmd")
@@ -316,110 +387,20 @@ def _idcol(ad) -> str:
     return "%4d." % (_num(ad, "ClusterId", 0)) + "%-3d" % (_num(ad, "ProcId", 0))
 
 
-def nobatch_view(ads) -> list[str]:
-    """``-nobatch`` (jobDefault_PrintFormat)."""
-    pri_w = max([3] + [len(str(_num(a, "JobPrio", 0))) for a in ads])
+def run_view(ads, rule: Optional[TimeRule] = None) -> list[str]:
+    """``-run`` (jobRuntime_PrintFormat); ``rule``: -cputime/-currentrun (CPU_TIME heading
+    with -cputime; ``[??????????]`` for a job without RemoteUserCpu)."""
+    rule = rule or TimeRule()
+    title = "    CPU_TIME" if rule.cputime else "    RUN_TIME"
     lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "  SUBMITTED" + " "
-             + "%-12s" % "    RUN_TIME" + " ST " + "%-*s" % (pri_w, "PRI") + " SIZE CMD\n"]
-    for a in _sorted(ads):
-        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
-        lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % qdate(a.get("QDate")) + " "
-                     + "%12s" % run_time(a) + " " + "%-2s" % STATUS_CHAR.get(_num(a, "JobStatus"), "") + " "
-                     + "%-*s" % (pri_w, _num(a, "JobPrio", 0)) + " " + "%4s" % memory_usage(a) + " "
-                     + job_description(a) + "\n")
-    return lines
-
-
-def hold_view(ads) -> list[str]:
-    """``-hold`` (jobHold_PrintFormat)."""
-    lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "HELD_SINCE" + " "
-             + "CODE/SUB HOLD_REASON\n"]
-    for a in _sorted(ads):
-        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
-        code = _num(a, "HoldReasonCode")
-        sub = _num(a, "HoldReasonSubCode")
-        since = qdate(a.get("EnteredCurrentStatus")) or "??"
-        reason = a.get("HoldReason") if isinstance(a.get("HoldReason"), str) else ""
-        lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % since + " "
-                     + ("%4d" % code if code is not None else "   ?")
-                     + (("/%-3d" % sub)[:4] if sub is not None else "    ") + " " + reason + "\n")
-    return lines
-
-
-def run_view(ads) -> list[str]:
-    """``-run`` (jobRuntime_PrintFormat)."""
-    lines = [" ID  " + "   " + " " + "%-14s" % "OWNER" + " " + "%-11s" % "  SUBMITTED" + " "
-             + "%-12s" % "    RUN_TIME" + " HOST(S)\n"]
+             + "%-12s" % title + " HOST(S)\n"]
     for a in _sorted(ads):
         owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
         host = a.get("RemoteHost") if isinstance(a.get("RemoteHost"), str) else "??"
+        t = job_time(a, rule)
         lines.append(_idcol(a) + " " + "%-14s" % owner + " " + "%11s" % (qdate(a.get("QDate")) or "??")
-                     + " " + "%12s" % run_time(a) + " " + host + "\n")
-    return lines
-
-
-def batch_view(ads, show_all_held: bool = False) -> list[str]:
-    """The default batch view (jobProgress_PrintFormat + queue.cpp ``reduce_results``):
-    one row per owner and batch (``JobBatchName``, else ``DAG: <DAGManJobId>``, else the
-    cluster as ``ID: <cluster>``).  DONE/TOTAL come from ``TotalSubmitProcs``; zero counts
-    show as ``_``; the HOLD column appears only when some batch has held jobs."""
-    groups: dict = {}
-    for a in _sorted(ads):
-        owner = a.get("Owner") if isinstance(a.get("Owner"), str) else "??"
-        cluster = _num(a, "ClusterId", 0)
-        name = a.get("JobBatchName")
-        if isinstance(name, str) and name:
-            key = (owner, "name", name)
-        elif _num(a, "DAGManJobId") is not None:
-            key = (owner, "dag", _num(a, "DAGManJobId"))
-            name = f"DAG: {_num(a, 'DAGManJobId')}"
-        else:
-            key = (owner, "cluster", cluster)
-            name = f"ID: {cluster}"
-        g = groups.setdefault(key, {"owner": owner, "name": name, "qdate": a.get("QDate"),
-                                    "ids": [], "states": {}, "clusters": {}})
-        g["ids"].append((cluster, _num(a, "ProcId", 0)))
-        st = _num(a, "JobStatus", 0)
-        g["states"][st] = g["states"].get(st, 0) + 1
-        cl = g["clusters"].setdefault(cluster, {"present": 0, "total": None})
-        cl["present"] += 1
-        tsp = _num(a, "TotalSubmitProcs")
-        if tsp is not None:
-            cl["total"] = int(tsp)
-    rows = []
-    for g in groups.values():
-        st = g["states"]
-        done = total = 0
-        unknown = any(c["total"] is None for c in g["clusters"].values())
-        if not unknown:
-            total = sum(c["total"] for c in g["clusters"].values())
-            done = sum(c["total"] - c["present"] for c in g["clusters"].values())
-        ids = sorted(g["ids"])
-        lo, hi = ids[0], ids[-1]
-        if lo == hi:
-            idtext = "%d.%d" % lo
-        elif lo[0] == hi[0]:
-            idtext = "%d.%d-%d" % (lo[0], lo[1], hi[1])
-        else:
-            idtext = "%d.%d ... %d.%d" % (lo + hi)
-        rows.append((g["owner"], g["name"], qdate(g["qdate"]), done, st.get(2, 0) + st.get(6, 0),
-                     st.get(1, 0) + st.get(7, 0), st.get(5, 0), total, idtext))
-    owner_w = max([0] + [len(r[0]) for r in rows])
-    owner_w = max(8, owner_w) if owner_w < len("OWNER") else owner_w
-    name_w = max([10] + [len(r[1]) for r in rows])
-    any_held = show_all_held or any(r[6] for r in rows)
-    counts = [3, 4, 5] + ([6] if any_held else []) + [7]
-    widths = {k: max([6] + [len(str(r[k])) for r in rows]) for k in counts}
-    titles = {3: "DONE", 4: "RUN ", 5: "IDLE", 6: "HOLD", 7: "TOTAL"}
-    head = "%-*s %-*s %12s" % (owner_w, "OWNER", name_w, "BATCH_NAME", "   SUBMITTED")
-    for k in counts:
-        head += " " + titles[k].rjust(widths[k]) if k != 4 else " " + ("  RUN ").rjust(widths[k])
-    lines = [head + " JOB_IDS\n"]
-    for r in rows:
-        line = "%-*s %-*s %12s" % (owner_w, r[0], name_w, r[1], r[2])
-        for k in counts:
-            line += " " + (str(r[k]) if r[k] else "_").rjust(widths[k])
-        lines.append(line + " " + r[8] + "\n")
+                     + " " + ("%12s" % format_duration(t) if t is not None else "[??????????]")
+                     + " " + host + "\n")
     return lines
 
 
@@ -463,6 +444,8 @@ def render(o: Options, ads: list, summary: Optional[C.ClassAd], title: str) -> s
     """The text condor_q prints for ``ads`` (job ClassAds)."""
     if o.style == "long":
         return "".join(format_long(a, o.attributes or None) for a in _sorted(ads))
+    if o.style in ("jsonl", "new", "newl"):
+        return format_ads(o.style, _sorted(ads), o.attributes or None)
     if o.style == "json":
         return format_json(_sorted(ads), o.attributes or None)
     if o.style == "xml":  # header and footer even with no ads (queue.cpp always_write_xml_footer)
@@ -475,9 +458,28 @@ def render(o: Options, ads: list, summary: Optional[C.ClassAd], title: str) -> s
     out = ["\n\n-- " + title + "\n"]
     if o.totals:
         return out[0] + (summary_lines(summary) if summary is not None else "")
-    view = {"batch": batch_view, "nobatch": nobatch_view, "hold": hold_view, "run": run_view}[o.view]
-    out += view(ads)
-    if o.view != "run" and summary is not None:
+    # queue.cpp initOutputMask: -dag picks the DAG table over -run and -idle (which keep
+    # their constraint), -hold and -io keep theirs
+    view = "dag" if o.dag and o.view in ("nobatch", "run", "idle") else o.view
+    if view == "dag":
+        out += dag_lines(ads, o.time_rule)
+    elif view == "nobatch":
+        out += nobatch_lines(ads, o.time_rule)
+    elif view == "io":
+        out += io_lines(ads, o.dag)
+    elif view == "hold":
+        out += hold_lines(ads, o.dag)
+    elif view == "idle":
+        out += idle_lines(ads)
+    elif view == "batch":
+        # queue.cpp querying_partial_clusters: DONE cannot be known when jobs may be missing
+        partial = bool(o.constraints) or any(p >= 0 for _c, p in o.ids)  # (-run/-hold/-idle: not batch)
+        out += batch_lines(ads, o.dag, partial, o.global_)
+    else:
+        lines = run_view(ads, o.time_rule)
+        # queue.cpp print_a_result: rows lose their trailing blanks when not on a terminal
+        out += lines[:1] + [ln.rstrip() + "\n" for ln in lines[1:]]
+    if view not in ("run", "idle") and summary is not None:  # SUMMARY NONE
         out.append("\n" + summary_lines(summary) + "\n")
     return "".join(out)
 
@@ -513,34 +515,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
-    cfg = get_config()
     constraint = build_constraint(o)
+    # a file of job ads or a job log needs no configuration unless slots are to be fetched
+    from_file = bool(o.userlog or o.jobads)
+    slots_from_collector = (o.analysis.enabled or o.unmatchable) and o.analysis.slotads is None
+    cfg = get_config() if not from_file or slots_from_collector or o.analysis.with_userprio else None
     projection = list(o.attributes) if o.style in ("long", "json", "xml") and o.attributes else []
     if o.style == "custom":
         projection = custom_projection(o.custom)
-    if o.analysis.enabled:  # -analyze: whole job ads, and the slot ads to match them with
+    if o.analysis.enabled or o.unmatchable:
+        # -analyze / -unmatchable: whole job ads, and the slot ads to match them with
         projection = []
         error = setup_slots(o.analysis, o.pool, cfg)
         if error:
             sys.stderr.write(error)
             return 1
-    if o.userlog:
-        try:
-            from pyhtc.userlog import job_ads_from_log
-            ads = [C.ClassAd(d) for d in job_ads_from_log(o.userlog)]
-        except OSError:
-            sys.stderr.write(f"\nCan't open user log: {o.userlog}\n")
-            return 1
-        if constraint:
-            ads = [a for a in ads if _matches(a, constraint)]
-        if o.limit >= 0:
-            ads = ads[:o.limit]
-        if o.analysis.enabled:
-            sys.stdout.write(o.analysis.report(ads, f"Userlog: {o.userlog}"))
-            return 0
-        sys.stdout.write(render(o, ads, local_summary(ads), f"Userlog: {o.userlog}")
-                         if o.style == "table" else render(o, ads, None, ""))
-        return 0
+    if o.userlog or o.jobads:
+        return _show_file(o, constraint)
     try:
         if o.global_:
             schedds = [(a.get("MyAddress"), a.get("Name")) for a in
@@ -568,6 +559,90 @@ def main(argv: Optional[list[str]] = None) -> int:
     return status
 
 
+def _show_file(o: Options, constraint: Optional[str]) -> int:
+    """``-jobads FILE`` / ``-userlog FILE`` (queue.cpp ``show_file_queue``): the jobs come
+    from a file of job ads (any :mod:`pyhtc.tools.ads_file` format; a ``-- Schedd:`` banner
+    in it names the schedd for -analyze) or are rebuilt from a job event log; the
+    constraint is applied here and the totals are counted from the jobs shown.  The title
+    is ``-- Jobads: FILE @ time`` (``Userlog:``), the time being the first job's
+    ``ServerTime`` when it has one.  Returns the exit status."""
+    label = ""
+    if o.jobads:
+        try:
+            got = read_ads_file(o.jobads, o.jobads_fmt, queue_banners=True)
+        except OSError:
+            sys.stderr.write(f"Can't open file of ClassAds: {o.jobads}\n")
+            return 1
+        except AdsFileError as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            return 1
+        ads = got.ads
+        label = f"Jobads: {o.jobads}"
+        if o.analysis.enabled and got.schedd_name:
+            kind = "Submitter" if got.is_submitter else "Schedd"
+            label = f"{kind}: {got.schedd_name} : {got.schedd_addr}"
+    else:
+        try:
+            from pyhtc.userlog import job_ads_from_log
+            ads = [C.ClassAd(d) for d in job_ads_from_log(o.userlog)]
+        except OSError:
+            sys.stderr.write(f"\nCan't open user log: {o.userlog}\n")
+            return 1
+        label = f"Userlog: {o.userlog}"
+    if constraint:
+        ads = [a for a in ads if _matches(a, constraint)]
+    if o.unmatchable and not o.analysis.enabled:
+        ads = unmatchable_jobs(ads, o.analysis)
+    if o.limit >= 0:
+        ads = ads[:o.limit]
+    if o.analysis.enabled:
+        sys.stdout.write(unmatchable_report(ads, o.analysis, label) if o.unmatchable
+                         else o.analysis.report(ads, label))
+        return 0
+    when = next((_num(a, "ServerTime") for a in ads if _num(a, "ServerTime") is not None), None)
+    stamp = time.strftime(" @ %m/%d/%y %H:%M:%S", time.localtime(when or time.time()))
+    sys.stdout.write(render(o, ads, local_summary(ads), label + stamp)
+                     if o.style == "table" else render(o, ads, None, ""))
+    return 0
+
+
+def unmatchable_jobs(ads: list, analysis: AnalysisOptions) -> list:
+    """``-unmatchable`` without -analyze (queue.cpp ``AddJobToClassAdCollection``): only the
+    jobs that no slot matches both ways (``doJobRunAnalysis`` in p-slot mode finds no
+    ``both_match``), against the slots of the collector or ``-slotads``."""
+    from pyhtc.tools.analyze import SlotSet, run_analysis
+    slots = analysis.slots or SlotSet([])
+    return [a for a in ads if run_analysis(a, slots)[0].both_match == 0]
+
+
+def unmatchable_report(ads: list, analysis: AnalysisOptions, label: str) -> str:
+    """``-analyze -unmatchable`` (queue.cpp print_jobs_analysis, anaModeUnmatchable): after
+    the ``-- label`` banner, one line per autocluster none of whose slots match both ways:
+    ``No slots match`` (or ``All slots reject`` when the job's Requirements accept some slot)
+    `` autocluster N, jobs : C.P ...`` listing the autocluster's jobs.  Jobs without an
+    AutoClusterId are analysed one by one under autocluster -1; as in HTCondor, such a line
+    names the first of those jobs."""
+    from pyhtc.tools.analyze import SlotSet, run_analysis
+    slots = analysis.slots or SlotSet([])
+    groups: dict = {}
+    for a in sorted(ads, key=lambda a: (_num(a, "ClusterId", 0), _num(a, "ProcId", 0))):
+        acid = a.get("AutoClusterId")
+        groups.setdefault(acid if type(acid) is int else -1, []).append(a)
+    out = [f"\n\n-- {label}\n"]
+    for acid in sorted(groups):
+        jobs = groups[acid]
+        for job in (jobs if acid == -1 else jobs[:1]):
+            ac = run_analysis(job, slots)[0]
+            if ac.both_match:
+                continue
+            text = "All slots reject" if ac.job_matches_slot else "No slots match"
+            text += f" autocluster {acid}, jobs :"
+            for j in (jobs[:1] if acid == -1 else jobs):
+                text += " %d.%d" % (_num(j, "ClusterId", 0), _num(j, "ProcId", 0))
+            out.append(text + "\n")
+    return "".join(out)
+
+
 def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts) -> int:
     """Query one schedd and print its section; returns 0 or 1 (failure, after a message)."""
     client = ScheddClient(addr)
@@ -579,7 +654,7 @@ def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts)
         sys.stderr.write(f"\n-- Failed to fetch ads from: {addr} : {name}\n{detail}\n")
         return 1
     sad = to_classad(summary)
-    if o.style == "custom":
+    if o.style == "custom" and not o.unmatchable:
         text = fast_custom_blocks(o.custom, blocks)
         if text is not None:
             sys.stdout.write(text)
@@ -589,8 +664,13 @@ def _show_schedd(o: Options, addr: str, name: str, constraint, projection, opts)
     if when is None and ads:
         when = _num(ads[0], "ServerTime")
     if o.analysis.enabled:
-        sys.stdout.write(o.analysis.report(ads, schedd_label(name, addr), name))
+        label = schedd_label(name, addr)
+        sys.stdout.write(unmatchable_report(ads, o.analysis, label) if o.unmatchable
+                         else o.analysis.report(ads, label, name))
         return 0
+    if o.unmatchable:   # queue.cpp: the totals then count the jobs shown
+        ads = unmatchable_jobs(ads, o.analysis)
+        sad = local_summary(ads)
     sys.stdout.write(render(o, ads, sad, _title(name, addr, when)))
     return 0
 
@@ -627,13 +707,17 @@ _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
 def _custom_plans(mask: PrintMask) -> Optional[list]:
     """Per column of ``mask``: (lower-case names it references, a one-column PrintMask,
     the memo of its cells by texts, whether it is a bare attribute whose integer texts are
-    the cells); None when :func:`fast_custom` cannot reproduce the mask."""
+    the cells -- or, for the job id column of ``-af:j``, ``("jobid", printf)``); None when
+    :func:`fast_custom` cannot reproduce the mask."""
     cols = mask.columns
     if mask.has_headings or mask.overall_width or not cols:
         return None
     probe = C.ClassAd()
     plans = []
     for col in cols:
+        if col.role == "jobid" and col.printf in ("%v", "ID = %v") and not col.width:
+            plans.append(((), None, None, ("jobid", col.printf)))
+            continue
         if col.auto or col.printas or _CALL.search(col.expr) or "currenttime" in col.expr.lower():
             return None
         try:
@@ -695,7 +779,9 @@ def fast_custom(mask: PrintMask, wire_ads) -> Optional[str]:
     for _c, _p, texts in rows:
         parts = [pre]
         for i, (names, one, memo, bare) in enumerate(plans):
-            if bare:
+            if type(bare) is tuple:      # -af:j: cluster.proc
+                cell, key = bare[1].replace("%v", "%d.%d" % (_c, _p)), None
+            elif bare:
                 t = texts.get(names[0])
                 if t is not None and _CANON_INT.fullmatch(t):
                     cell = t
@@ -750,6 +836,9 @@ def fast_custom_blocks(mask: PrintMask, blocks) -> Optional[str]:
         pids.extend(map(int, pid))
         absent = [None] * block.n
         for k, (names, one, memo, bare) in enumerate(plans):
+            if type(bare) is tuple:      # -af:j: cluster.proc
+                cell_cols[k].extend(bare[1].replace("%v", c + "." + p) for c, p in zip(cid, pid))
+                continue
             cells = _block_cells(names, one, memo, bare, [by_name.get(nm, absent) for nm in names])
             if cells is None:  # a text that is not a literal: the general renderer
                 return fast_custom(mask, blocks.ads())

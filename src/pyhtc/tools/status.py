@@ -4,13 +4,14 @@ Follows the manual page docs/man-pages/condor_status.rst and the HTCondor 25 sou
 src/condor_status.V6/status.cpp (options, sort order, errors), prettyPrint.cpp (the
 default tables) and totals.cpp (the summary blocks)::
 
-    condor_status [-pool HOST[:PORT]] [ad-type] [-constraint EXPR] [-limit N] [-sort EXPR]
+    condor_status [-pool HOST[:PORT] | -ads[:FORM] FILE] [ad-type] [-constraint EXPR] [-limit N] [-sort EXPR]
                   [-long | -json | -af[:lhtrV,ng] EXPR... | -format FMT EXPR | -total
                    | -print-format FILE | -compact] [-attributes A,B] [-wide]
                   [-natural[:off]] [name ...]
 
 Ad types: slots (default; ``-avail`` adds HTCondor's available-slot constraint,
-``-claimed`` shows the claimed-slot table), ``-schedd``, ``-master``, ``-collector``,
+``-claimed`` shows the claimed-slot table; ``-server``/``-state``/``-absent``/``-offline``
+other slot tables), ``-schedd`` (``-run``: those running jobs), ``-master``, ``-collector``,
 ``-negotiator``, ``-submitters``, ``-any``.  The normal (not compact) slot table is
 HTCondor 25's default.  When stdout is not a terminal, tables are laid out as HTCondor
 lays them out for a pipe (80 columns, nothing cropped, ``ActvtyTime`` last); on a
@@ -19,8 +20,11 @@ Exit status 0, or 1 on a usage error, a bad constraint or an unreachable collect
 
 ``-compact`` folds a machine's static slots (of one slot type) into one row and shows
 partitionable slots with their free resources (GPU property columns are not shown).
-Not handled: ``-direct``, ``-xml``, ``-run``/``-server``/``-state``/``-gpus`` tables,
-``-merge``/``-ads`` files.  A positional name is matched as given
+``-server``, ``-state``, ``-absent``, ``-offline``, ``-java``, ``-vm`` and ``-run`` (schedds
+running jobs) tables: :mod:`pyhtc.tools.status_views`.  ``-ads[:FORM] FILE`` reads the ads
+from a file instead of the collector (:mod:`pyhtc.tools.ads_file`).
+Not handled: ``-direct``, ``-gpus``, ``-merge``, the ``-compact`` forms of ``-server``,
+``-state`` and ``-run``.  A positional name is matched as given
 (``Name == NAME || Machine == NAME``); HTCondor would first canonicalize its host part
 through DNS.
 """
@@ -44,6 +48,11 @@ from pyhtc.tools.common import (Column, PrintMask, UsageError, autoformat_mask, 
 from pyhtc.classad.unparse import quote_name, unparse_node, unparse_value
 from pyhtc.classad.xmlsink import format_xml_ads
 from pyhtc.classad.values import ERROR
+from pyhtc.tools.ads_file import AdsFileError, parse_ads_format, read_ads_file
+from pyhtc.tools.status_views import (ABSENT_CONSTRAINT, JAVA_CONSTRAINT, OFFLINE_CONSTRAINT,
+                                      SCHEDD_RUN, SCHEDD_RUN_CONSTRAINT, SLOT_ABSENT,
+                                      SLOT_OFFLINE, SLOT_SERVER, SLOT_STATE, VM_CONSTRAINT,
+                                      java_vm_lines, server_totals, state_totals)
 
 PROG = "condor_status"
 
@@ -140,6 +149,11 @@ MODES = {
     "master": ("Master", MASTER_NORMAL, 12, None, None),
     "negotiator": ("Negotiator", NEGOTIATOR_NORMAL, 12, None, None),
     "any": ("Any", ANY_NORMAL, None, None, None),
+    "server": ("Startd", SLOT_SERVER, None, None, "server"),
+    "state": ("Startd", SLOT_STATE, None, None, "state"),
+    "absent": ("Startd", SLOT_ABSENT, None, None, "slots"),
+    "offline": ("Startd", SLOT_OFFLINE, None, None, "slots"),
+    "schedd_run": ("Schedd", SCHEDD_RUN, 15, None, None),
 }
 
 AVAIL_CONSTRAINT = 'State == "Unclaimed" && Cpus > 0 && Memory > 0'
@@ -157,6 +171,14 @@ USAGE = """Usage: condor_status [help-opt] [query-opt] [custom-opts] [display-op
 \t-submitters\t\tDisplay information about request submitters
 \t-avail\t\t\tDisplay available slots
 \t-claimed\t\tDisplay claimed slots
+\t-run\t\t\tDisplay schedds running jobs (claimed slots after -slots)
+\t-server\t\t\tDisplay important attributes of resources
+\t-state\t\t\tDisplay state of resources
+\t-absent\t\t\tDisplay absent resources
+\t-offline\t\tDisplay resources with offline universes
+\t-java\t\t\tDisplay Java-capable hosts
+\t-vm\t\t\tDisplay VM information
+\t-ads[:<form>] <file>\tGet ads from <file> (long, json, jsonl, xml, new or auto)
     and [custom-opts ...] are one or more of
 \t-constraint <const>\tAdd constraint on classads
 \t-limit <num>\t\tLimit the number of results to <num>
@@ -199,6 +221,12 @@ class Options:
         self.display_width: Optional[int] = None   # terminal columns - 1, None if piped
         self.compact = False
         self.natural = True      # -natural[:off]: natural (numeric-aware) row order
+        self.ads_file: Optional[str] = None   # -ads FILE: ads from a file, not the collector
+        self.ads_fmt = "long"                 # -ads:FORM (status.cpp: long unless given)
+        self.absent = False      # -absent: absent slots (Absent), their own table
+        self.offline = False     # -offline: slots with offline universes
+        self.java = False        # -java: slots with HasJava, Java columns
+        self.vm = False          # -vm: slots with HasVM, VM columns
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -206,9 +234,10 @@ def parse_args(argv: list[str]) -> Options:
     o = Options()
     i = 0
 
-    def need(n: int, what: str):
+    def need(n: int, what: str, opt: str = ""):
+        # status.cpp names the option in full (-pool, not what was typed)
         if i + n >= len(argv):
-            raise UsageError(f"{PROG}: {argv[i]} requires {what}\nUse \"{PROG} -help\" for details")
+            raise UsageError(f"{PROG}: {opt or argv[i]} requires {what}\nUse \"{PROG} -help\" for details")
         return argv[i + 1:i + 1 + n]
 
     while i < len(argv):
@@ -219,13 +248,19 @@ def parse_args(argv: list[str]) -> Options:
             sys.stderr.write(USAGE)     # status.cpp usage() writes to stderr
             raise SystemExit(0)
         elif is_dash_arg_prefix(a, "pool", 1):
-            o.pool = need(1, "another argument")[0]
+            if i + 1 >= len(argv):      # status.cpp adds the "Extra Info" (blank lines on stdout)
+                sys.stdout.write("\n\n")
+                raise UsageError(f"{PROG}: -pool requires a hostname as an argument.\n"
+                                 + print_wrapped_text("Extra Info: The hostname should be the central "
+                                                "manager of the Condor pool you wish to work with.")
+                                 + f"Use \"{PROG} -help\" for details")
+            o.pool = argv[i + 1]
             i += 1
         elif is_dash_arg_prefix(a, "constraint", 3):
-            o.constraints.append(need(1, "another argument")[0])
+            o.constraints.append(need(1, "another argument", "-constraint")[0])
             i += 1
         elif is_dash_arg_prefix(a, "limit", 2):
-            v = need(1, "one additional argument")[0]
+            v = need(1, "one additional argument", "-limit")[0]
             try:
                 o.limit = int(v)
             except ValueError:
@@ -242,10 +277,11 @@ def parse_args(argv: list[str]) -> Options:
         elif is_dash_arg_prefix(a, "json", 2):
             o.style = "json"
         elif is_dash_arg_prefix(a, "attributes", 2):
-            o.attributes += [s.strip() for s in need(1, "another argument")[0].split(",") if s.strip()]
+            o.attributes += [s.strip() for s in need(1, "one additional argument", "-attributes")[0].split(",")
+                             if s.strip()]
             i += 1
         elif is_dash_arg_prefix(a, "format", 1):
-            fmt, expr = need(2, "two other arguments")
+            fmt, expr = need(2, "two other arguments", "-format")
             try:
                 parse_constraint(expr)
             except C.ClassAdParseError:
@@ -270,7 +306,7 @@ def parse_args(argv: list[str]) -> Options:
                 raise UsageError(f"Error: {a}: {exc}") from None
             o.style = "custom"
         elif is_dash_arg_prefix(a, "sort", 2):
-            expr = need(1, "another argument")[0]
+            expr = need(1, "another argument", "-sort")[0]
             try:
                 parse_constraint(expr)
             except C.ClassAdParseError:
@@ -280,7 +316,9 @@ def parse_args(argv: list[str]) -> Options:
         elif is_dash_arg_colon_prefix(a, "wide", 3)[0]:
             o.wide = True
         elif is_dash_arg_colon_prefix(a, "print-format", 2)[0]:
-            path = need(1, "another argument")[0]
+            if i + 1 >= len(argv) or (argv[i + 1].startswith("-") and argv[i + 1] != "-"):
+                raise UsageError("Error: Argument -print-format requires a filename argument")
+            path = argv[i + 1]
             try:
                 with open(path, encoding="utf-8") as fh:
                     o.print_format = load_print_format(fh.read(), path)
@@ -317,11 +355,32 @@ def parse_args(argv: list[str]) -> Options:
             o.mode, o.mode_set = "any", True
         elif is_dash_arg_prefix(a, "slots", 2):
             o.mode, o.mode_set = "slots", True
+        elif is_dash_arg_colon_prefix(a, "ads", 2)[0]:
+            o.ads_file = need(1, "a filename argument", "-ads")[0]
+            o.ads_fmt = parse_ads_format(is_dash_arg_colon_prefix(a, "ads", 2)[1], "long")
+            i += 1
+        elif is_dash_arg_prefix(a, "run", 1):
+            # status.cpp: -run after -slots/-claimed shows claimed slots, otherwise (since
+            # 8.5.7) the schedds that are running jobs
+            if o.mode_set and o.mode in ("slots", "claimed"):
+                o.mode = "claimed"
+            else:
+                o.mode, o.mode_set = "schedd_run", True
+        elif is_dash_arg_prefix(a, "server", 2):
+            o.mode, o.mode_set = "server", True
+        elif is_dash_arg_prefix(a, "state", 4):
+            o.mode, o.mode_set = "state", True
+        elif is_dash_arg_prefix(a, "java", 1):
+            o.java = True
+        elif is_dash_arg_prefix(a, "absent", 2):
+            o.absent = True
+        elif is_dash_arg_prefix(a, "offline", 2):
+            o.offline = True
+        elif is_dash_arg_prefix(a, "vm", 2):
+            o.vm = True
         elif is_dash_arg_colon_prefix(a, "debug", 2)[0] or is_dash_arg_prefix(a, "expert", 1):
             pass
-        elif (is_dash_arg_prefix(a, "xml", 1) or is_dash_arg_prefix(a, "direct", 3)
-              or is_dash_arg_prefix(a, "run", 1) or is_dash_arg_prefix(a, "server", 2)
-              or is_dash_arg_prefix(a, "state", 4) or is_dash_arg_prefix(a, "gpus", 3)):
+        elif (is_dash_arg_prefix(a, "direct", 3) or is_dash_arg_prefix(a, "gpus", 3)):
             raise UsageError(f"Error: option {a} is not supported by this condor_status")
         else:
             raise UsageError(f"Error:  Unknown option {a}\nUse \"{PROG} -help\" for details")
@@ -347,10 +406,15 @@ def query_constraint(o: Options) -> Optional[str]:
         ands.insert(0, o.sdo_constraint)
     if o.mode == "claimed":
         ands.insert(0, CLAIMED_CONSTRAINT)
-    if o.compact and o.mode in ("slots", "claimed"):
+    if o.compact and o.mode in ("slots", "claimed") and not (o.java or o.vm):
         ands.insert(0, COMPACT_CONSTRAINT)
     if o.print_format is not None and o.print_format.where:
         ands.append(o.print_format.where)
+    if o.mode == "schedd_run":
+        ands.append(SCHEDD_RUN_CONSTRAINT)
+    # status.cpp: these flags add their constraint whatever the ad type
+    ands += [c for flag, c in ((o.java, JAVA_CONSTRAINT), (o.offline, OFFLINE_CONSTRAINT),
+                               (o.absent, ABSENT_CONSTRAINT), (o.vm, VM_CONSTRAINT)) if flag]
     for c in ands:
         parse_constraint(c)
     if o.mode == "claimed":     # -claimed NAME selects by the claiming user
@@ -387,17 +451,31 @@ def sort_key(ad: C.ClassAd, ordinal: int, exprs=("Machine", "Name")) -> str:
 
 #: mode -> width of the columns other than Name and Machine (prettyPrint.cpp
 #: ``width_of_fixed_cols``), used to fit a table to a terminal
-FIXED_WIDTH = {"slots": 65, "claimed": 63, "schedd": 35, "submitters": 35,
+FIXED_WIDTH = {"slots": 65, "claimed": 63, "schedd": 35, "submitters": 35, "server": 65,
+               "state": 34 + 3 * 12, "schedd_run": 35,
                "negotiator": 12 + 5 + 7 + 8 + 7 + 7 + 7 + 10}
 
 
-def table_mask(mode: str, wide: bool = False, width: Optional[int] = None) -> PrintMask:
+def table_mode(o: Options) -> str:
+    """The table shown: ``-absent`` and ``-offline`` replace the slot table (prettyPrint.cpp
+    ppSetStartdCols)."""
+    if o.mode == "slots" and o.absent:
+        return "absent"
+    if o.mode == "slots" and o.offline:
+        return "offline"
+    return o.mode
+
+
+def table_mask(mode: str, wide: bool = False, width: Optional[int] = None,
+               java: bool = False, vm: bool = False) -> PrintMask:
     """The default table of ``mode`` with status.cpp's Name/Machine width adjustments
     (``ppAdjustProjection``).  ``width`` is the terminal width - 1 (None when output is
     not a terminal: HTCondor then lays tables out for 80 columns without cropping);
     ``wide`` (-wide) or a terminal of 100+ columns shows the slot table's ActivityTime
     column instead of ActvtyTime; -wide makes the collector Machine column 34 wide."""
     _, lines, name_width, machine_width, _ = MODES[mode]
+    if mode in ("slots", "claimed"):
+        lines = java_vm_lines(lines, java, vm)
     if mode == "slots" and (wide or (width is not None and width >= 100)):
         lines = lines[:-1] + ["EnteredCurrentActivity AS ActivityTime WIDTH AUTO TRUNCATE "
                               "PRINTAS ACTIVITY_TIME OR -"]
@@ -416,7 +494,7 @@ def table_mask(mode: str, wide: bool = False, width: Optional[int] = None) -> Pr
             col.role = "name"
             if name_width:
                 col.width, col.auto = name_width, True
-            elif mode in ("slots", "claimed"):
+            elif mode in ("slots", "claimed", "server", "state"):
                 col.auto = True
         elif col.expr == "Machine" and machine_width:
             col.role = "machine"
@@ -607,7 +685,7 @@ def submitter_totals(ads, keylen: int = -1) -> str:
 
 
 TOTALS = {"slots": slot_totals, "run": run_totals, "schedd": schedd_totals,
-          "submitter": submitter_totals}
+          "submitter": submitter_totals, "server": server_totals, "state": state_totals}
 
 
 # -- output
@@ -661,16 +739,18 @@ def render_output(o: Options, ads: list[C.ClassAd]) -> str:
             out.append("\n")
             out.append(TOTALS[totals](ads, -1 if o.wide else 14))
         return "".join(out)
-    if o.compact and o.mode == "slots" and not o.only_totals:
+    mode = table_mode(o)
+    compact = o.compact and not (o.java or o.vm)
+    if compact and mode == "slots" and not o.only_totals:
         return compact_output(o, ads)
-    if o.compact and o.only_totals and o.mode == "slots":
+    if compact and o.only_totals and mode == "slots":
         sys.stderr.write("Warning: ignoring -compact option because -total option is also set\n")
-    pm = table_mask(o.mode, o.wide, o.display_width)
-    totals = MODES[o.mode][4]
+    pm = table_mask(mode, o.wide, o.display_width, o.java, o.vm)
+    totals = MODES[mode][4]
     if not o.only_totals:
         rows = [pm.render(ad) for ad in ads]
         if rows and o.display_width is not None and not o.wide:
-            fit_to_terminal(pm, o.mode, o.display_width)
+            fit_to_terminal(pm, mode, o.display_width)
         if rows:
             out.append(pm.headings())
             out.append("\n")
@@ -925,6 +1005,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     except C.ClassAdParseError:
         sys.stderr.write("Error: invalid constraint\n\n")
         return 1
+    if o.ads_file is not None:
+        ads = ads_from_file(o, constraint)
+        if ads is None:
+            return 1
+        return _write(o, ads)
     try:
         cc = CollectorClient(o.pool, get_config())
     except ConfigError as exc:
@@ -939,6 +1024,29 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, EOFError, CedarError) as exc:
         sys.stderr.write(collector_error(o, cc.addresses[0], exc))
         return 1
+    return _write(o, ads)
+
+
+def ads_from_file(o: Options, constraint: Optional[str]) -> Optional[list]:
+    """``-ads[:FORM] FILE`` (status.cpp ``read_classad_file``): the ads of the file (format
+    ``long`` unless FORM names another; ``-`` is standard input) that match the query's
+    constraint -- whatever their type, as HTCondor does -- up to ``-limit``.  None after an
+    error message (``Can't open file of ClassAds: FILE``; a parse error names file:line)."""
+    try:
+        got = read_ads_file(o.ads_file, o.ads_fmt)
+    except OSError:
+        sys.stderr.write(f"Can't open file of ClassAds: {o.ads_file}\n")
+        return None
+    except AdsFileError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return None
+    ads = [ad for ad in got.ads if constraint is None or eval_text(constraint, ad) is True]
+    if o.limit is not None and o.limit > 0:
+        ads = ads[:o.limit]
+    return ads
+
+
+def _write(o: Options, ads: list) -> int:
     if sys.stdout.isatty():
         o.display_width = shutil.get_terminal_size((80, 24)).columns - 1
     try:
