@@ -87,6 +87,27 @@ def packet_iv(base_iv: bytes, counter: int) -> bytes:
     return struct.pack(">I", first) + base_iv[4:]
 
 
+#: AES-GCM contexts by key (see :func:`aead_for`); bounded, cleared when full
+_AEADS: dict[bytes, AESGCM] = {}
+_AEADS_MAX = 256
+
+
+def aead_for(key: bytes) -> AESGCM:
+    """The AES-GCM context of ``key``, made once per key and process: both directions of a
+    connection and every connection of a session share it (the context holds only the
+    expanded key; counters and IVs live in :class:`AesGcmDirection`).  A context may
+    outlive its session here: at most :data:`_AEADS_MAX` keys are kept, in process memory
+    only, and the cache is emptied when full.  Raises ValueError for a key of a length
+    AES does not take."""
+    key = bytes(key)
+    aead = _AEADS.get(key)
+    if aead is None:
+        if len(_AEADS) >= _AEADS_MAX:
+            _AEADS.clear()
+        aead = _AEADS[key] = AESGCM(key)
+    return aead
+
+
 class AesGcmDirection:
     """AES-256-GCM state for one direction of a ReliSock (PROTOCOL.md 1.3).
 
@@ -98,7 +119,7 @@ class AesGcmDirection:
     def __init__(self, key: bytes, base_iv: bytes | None = None):
         if len(key) != AES_KEY_LEN:
             raise ValueError(f"AES-GCM key must be {AES_KEY_LEN} bytes, got {len(key)}")
-        self.aead = AESGCM(key)
+        self.aead = aead_for(key)
         self.counter = 0
         self._iv_head = 0
         self._iv_tail = b""

@@ -45,6 +45,8 @@ from typing import Optional
 from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
 from pyhtc.cedar.wire_ad import from_classad, to_classad
+from pyhtc.daemoncore.adfile import read_ad
+from pyhtc.daemoncore.handoff import session_line, write_claim_file, write_job_ad
 from pyhtc.daemoncore.log import Category
 from pyhtc.daemoncore import exitcodes as X
 from pyhtc.cedar import claims as P
@@ -79,6 +81,14 @@ class ClaimRec:
         self.started = 0.0
         self.vacating = False   # the shadow was told to vacate the job
         self.leftover = None    # (claim id, ad) of a partitionable slot's leftovers
+        self._session = ("", "")  # (claim id, its session_line() for the shadows)
+
+    def session_line(self) -> str:
+        """The claim's match session as the shadows take it in their claim file
+        (:func:`pyhtc.daemoncore.handoff.session_line`), built once per claim id."""
+        if self._session[0] != self.claim:
+            self._session = (self.claim, session_line(self.claim))
+        return self._session[1]
 
 
 def _int(text: Optional[str], default: int = 0) -> int:
@@ -325,12 +335,8 @@ class JobRunner:
         tx.commit()
         self._seq += 1
         base = os.path.join(self.dir, f"{c}.{p}.{self._seq}")
-        ad = self.s.ads.get(c, p)
-        with open(base + ".job.ad", "w") as f:
-            f.write(ad.printOld())
-        fd = os.open(base + ".claim", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(rec.claim)
+        write_job_ad(base + ".job.ad", self.s.ads.get(c, p))
+        write_claim_file(base + ".claim", rec.claim, rec.session_line())
         recovery.record_shadow(self, rec, job, base)  # before the spawn: see recovery.py
         args = [sys.executable, "-m", "pyhtc.daemons.shadow.main", f"{c}.{p}", "-f",
                 "-job-ad", base + ".job.ad", "-claim-file", base + ".claim",
@@ -374,9 +380,8 @@ class JobRunner:
         report = C.ClassAd()
         base = rec.base
         try:
-            with open(base + ".report") as f:
-                report = C.parseOne(f.read(), C.ParserType.Old)
-        except (OSError, SyntaxError) as exc:
+            report = read_ad(base + ".report")
+        except (OSError, SyntaxError, ValueError) as exc:
             self.s.dprintf(Category.ALWAYS, f"Shadow {pid} left no usable report: {exc}")
         if status < 0 and isinstance(report.get("ShadowExitCode"), int):
             code = report["ShadowExitCode"]  # not our child (adopted): its report says

@@ -4,7 +4,9 @@ shadow.cpp, baseshadow.cpp, remoteresource.cpp), one process per job, spawned by
 What it does, in order:
 
 1. reads the job ad and the claim id from the files the schedd wrote (the claim file is
-   deleted once read: a claim id is a secret);
+   deleted once read: a claim id is a secret); the job ad file is read once and only the
+   attributes the shadow uses are parsed (:mod:`.jobad`), the claim file also carries the
+   claim's match session, built once per claim by the schedd (:mod:`.claimcmd`);
 2. ACTIVATE_CLAIM (444) at the startd with the job ad (retried while the startd answers
    CONDOR_TRY_AGAIN or "not idle": the previous starter of a reused claim is still leaving);
    a refusal ends the shadow with JOB_NOT_STARTED (108);
@@ -45,18 +47,21 @@ from typing import Optional
 
 from pyhtc.daemoncore.adfile import read_ad, write_ad
 from pyhtc import classad as C
-from pyhtc.cedar.wire_ad import from_classad, to_classad
-from pyhtc.client.core import client_policy, start_command
+from pyhtc.cedar.wire_ad import literal, to_classad
+from pyhtc.client.core import client_policy
 from pyhtc.config import Config, ConfigError
 from pyhtc.daemoncore.log import Category, DebugLog
 from pyhtc.cedar import claims as P
-from pyhtc.cedar.security.match import EXECUTE_SIDE_MATCHSESSION_FQU, claim_session, new_claim_id
+from pyhtc.cedar.security.match import claim_session, new_claim_id
 from pyhtc.userlog import JobEventType, UserLog, make_event
 from pyhtc.userlog.usage import rusage_string, usage_fields_from_job_ad
 
 from pyhtc.filetransfer.plan import should_transfer_files
 
 from pyhtc.daemoncore import exitcodes as X
+from pyhtc.daemoncore.handoff import read_claim_file, session_line, write_claim_file, write_job_ad
+from .claimcmd import ClaimCommands, connect
+from .jobad import JobAdFile, literals_only
 from .transfer import TransferServer
 
 #: modules imported at first use; a fork server (pyhtc.daemoncore.zygote) imports them once
@@ -76,6 +81,11 @@ STARTER_CLEANUP_SECONDS = 10
 STARTER_START_SECONDS = 60
 HOLD_JOB_POLICY = 3
 HOLD_FAILED_TO_CREATE_PROCESS = 6
+#: job attributes the shadow evaluates (the exit policy, the usage summary)
+_EVALUATED = ("OnExitHold", "OnExitRemove", "OnExitHoldReason", "OnExitHoldSubCode",
+              "RequestCpus", "RequestMemory", "RequestDisk", "MemoryUsage")
+#: job attributes the shadow reads: only their lines of the job ad file are parsed
+_JOB_ATTRS = ("UserLog", "Iwd", "ShouldTransferFiles", "NumJobCompletions") + _EVALUATED
 
 
 
@@ -135,20 +145,29 @@ class Wakeup:
 
 def write_pid_file(path: str) -> None:
     """``-pid-file``: write ``"<pid> <start time in clock ticks>"`` (field 22 of
-    /proc/self/stat) atomically.  The shadow writes it *before* it consumes its claim file,
-    so a schedd restarted after a crash finds every shadow that may run its job and tells
-    it from a later process with the same pid (src/pyhtc/daemons/schedd/recovery.py).
-    Raises OSError."""
+    /proc/self/stat).  The shadow writes it *before* it consumes its claim file, so a
+    schedd restarted after a crash finds every shadow that may run its job and tells it
+    from a later process with the same pid (src/pyhtc/daemons/schedd/recovery.py).  One
+    write(2) into the file, no temporary file renamed over it: the schedd's recovery only
+    believes a pid file once the claim file is gone, which happens after this returns (a
+    shadow that dies before that leaves a claim file, and recovery then ignores the pid
+    file).  Raises OSError."""
     try:
-        with open("/proc/self/stat", "rb") as f:
-            ticks = f.read().rsplit(b")", 1)[1].split()[19].decode()
+        fd = os.open("/proc/self/stat", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            stat = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        ticks = stat.rsplit(b")", 1)[1].split()[19].decode()
     except (OSError, IndexError):
         ticks = "None"
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{os.getpid()} {ticks}\n")
-    os.replace(tmp, path)
+    data = f"{os.getpid()} {ticks}\n".encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        if os.write(fd, data) != len(data):
+            raise OSError(f"short write to the pid file {path}")
+    finally:
+        os.close(fd)
 
 
 class StarterLost(Exception):
@@ -170,16 +189,19 @@ class Shadow:
     def __init__(self, ns: ShadowArgs, config: Config, log: DebugLog):
         self.ns, self.config, self.log = ns, config, log
         self.cluster, self.proc = (int(x) for x in ns.job_id.split("."))
-        self.job = read_ad(ns.job_ad)
+        # the job ad file is read once; self.job holds the attributes the shadow reads
+        # (the whole ad when one it evaluates is not a constant: see _need_whole_job)
+        self.jobfile = JobAdFile(ns.job_ad)
+        self.job = self.jobfile.project(_JOB_ATTRS)
+        self._whole_job = self.jobfile.pairs is None   # project() gave the whole ad
         if ns.pid_file:  # before the claim is taken (the schedd's recovery relies on it)
             write_pid_file(ns.pid_file)
-        with open(ns.claim_file) as f:
-            self.claim = f.read().strip()
+        self.claim, session = read_claim_file(ns.claim_file)
         os.unlink(ns.claim_file)
         self.policy = client_policy(config)
         # the claim id's match session replaces authentication (remoteresource.cpp)
-        self.session_claim = self.claim if config.param_boolean(
-            "SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION", True) else None
+        self.commands = ClaimCommands(ns.startd, self.claim, self.policy, config.param_boolean(
+            "SEC_ENABLE_MATCH_PASSWORD_AUTHENTICATION", True), session)
         self.result_file = ns.report + ".starter"
         self.wakeup = Wakeup(self.result_file + ".fifo")
         self.report = C.ClassAd()
@@ -187,7 +209,11 @@ class Shadow:
         self._update_stamp: Optional[tuple] = None
         self.vacate_sent = False
         self.transfer = None
+        if not literals_only(self.job, ("ShouldTransferFiles",)):
+            self._need_whole_job(force=True)
         if should_transfer_files(self.job) != "NO":
+            # the transfer server reads any attribute: it shares the whole ad with the shadow
+            self._need_whole_job(force=True)
             host = config.param("NETWORK_INTERFACE") or "127.0.0.1"
             self.transfer = TransferServer(self.job, host if host not in ("*", "0.0.0.0") else "127.0.0.1",
                                            log=lambda m: log.dprintf(Category.ALWAYS, m))
@@ -214,16 +240,16 @@ class Shadow:
     # -- startd ------------------------------------------------------------------------
     def activate(self) -> tuple[bool, str]:
         """ACTIVATE_CLAIM; (True, "") or (False, reason)."""
-        wire = from_classad(self.job)
+        extra = []
         if self.transfer is not None:
-            wire.set("TransferSocket", self.transfer.address)
-            wire.set("TransferKey", self.transfer.key)
-        wire.set("_condor_ShadowResultFile", self.result_file)
-        wire.set("_condor_send_activation_failure_ad", True)
+            extra += [("TransferSocket", literal(self.transfer.address)),
+                      ("TransferKey", literal(self.transfer.key))]
+        extra += [("_condor_ShadowResultFile", literal(self.result_file)),
+                  ("_condor_send_activation_failure_ad", literal(True))]
+        wire = self.jobfile.wire_with(extra)
         deadline = time.time() + ACTIVATION_RETRY_SECONDS
         while True:
-            with start_command(self.ns.startd, P.ACTIVATE_CLAIM, self.policy,
-                               claim_id=self.session_claim) as s:
+            with self.commands.start(P.ACTIVATE_CLAIM) as s:
                 s.put_string(self.claim)
                 s.put_int(0)
                 s.put_ad(wire)
@@ -245,7 +271,7 @@ class Shadow:
         """DEACTIVATE_CLAIM(_FORCIBLY); returns the reply's Start (claim may be reused)."""
         try:
             cmd = P.DEACTIVATE_CLAIM_FORCIBLY if forcibly else P.DEACTIVATE_CLAIM
-            with start_command(self.ns.startd, cmd, self.policy, claim_id=self.session_claim) as s:
+            with self.commands.start(cmd) as s:
                 s.put_string(self.claim)
                 s.end_of_message()
                 ad = to_classad(s.get_ad())
@@ -400,6 +426,7 @@ class Shadow:
                        SentBytes=0.0, ReceivedBytes=0.0)
             return X.JOB_SHOULD_REQUEUE
         # the job exited: exit attributes, then OnExitHold / OnExitRemove (baseshadow.cpp)
+        self._need_whole_job()
         job = self.job
         rep["ExitBySignal"] = by_signal
         if by_signal:
@@ -437,6 +464,14 @@ class Shadow:
                    TotalSentBytes=0.0, TotalReceivedBytes=0.0,
                    **term, **usage_fields_from_job_ad(self._usage_ad()))
         return X.JOB_EXITED
+
+    def _need_whole_job(self, force: bool = False) -> None:
+        """Make :attr:`job` the whole job ad (once), when ``force`` or unless every attribute
+        the shadow evaluates is absent or a constant in it (an expression may read any
+        attribute of the ad)."""
+        if not self._whole_job and (force or not literals_only(self.job, _EVALUATED)):
+            self.job = self.jobfile.full()
+            self._whole_job = True
 
     def _usage_ad(self) -> dict:
         out = {}
@@ -524,7 +559,7 @@ def parse_args(argv: list[str]) -> ShadowArgs:
     return ShadowArgs(job_id=job_id, f=fg, **values)
 
 
-def _load_config(environ: dict) -> Config:
+def _load_config(environ) -> Config:
     """The shadow's configuration, loaded exactly as :func:`main` loads it (the fork server's
     warm-up loads it the same way so that the children's load is a memo hit)."""
     return Config.load("SHADOW", None, environ=environ, read_user_config=False)
@@ -547,48 +582,143 @@ def _warm_wire_and_addresses() -> None:
         parse_address(addr)
 
 
+def _fake_startd(sock, claim: str, result_file: str = "") -> None:
+    """The startd's side of one ACTIVATE_CLAIM over the connected socket ``sock`` (resume of
+    ``claim``'s match session, the activation message, the OK reply), for the warm-up;
+    then, with ``result_file``, the starter's: the files a job that exited at once leaves
+    for the shadow, each followed by a nudge of its FIFO."""
+    from pyhtc.cedar.codec import Encoder
+    from pyhtc.cedar.framing import ReliConnection
+    from pyhtc.cedar.ops import Send
+    from pyhtc.cedar.security.match import SUBMIT_SIDE_MATCHSESSION_FQU, ClaimId
+    from pyhtc.cedar.security.negotiation import server_handshake
+    from pyhtc.cedar.security.policy import SecurityPolicy
+    from pyhtc.cedar.security.sessions import SessionCache
+    from pyhtc.cedar.wire_ad import get_ad
+    conn = ReliConnection()
+    sessions = SessionCache()
+    sessions.add(claim_session(ClaimId(claim), SUBMIT_SIDE_MATCHSESSION_FQU))
+
+    def receive():
+        while True:
+            msg = conn.next_message()
+            if msg is not None:
+                return msg
+            conn.receive_data(sock.recv(65536))
+
+    try:
+        gen = server_handshake(conn, SecurityPolicy(), sessions, my_ip="127.0.0.1", my_port=1,
+                               peer_address="127.0.0.1:2")
+        value = None
+        while True:
+            try:
+                op = gen.send(value)
+            except StopIteration:
+                break
+            value = None
+            if isinstance(op, Send):
+                sock.sendall(conn.send_message(op.payload))
+            else:
+                value = receive()
+        dec = receive().decoder()
+        dec.get_string()
+        dec.get_int()
+        get_ad(dec)
+        sock.sendall(conn.send_message(Encoder(conn.crypto_mode).put_int(P.OK).data))
+    finally:
+        sock.close()
+    if result_file:   # the starter's side: what Starter.mirror_for_shadow writes
+        result = C.ClassAd({"Outcome": "Exited", "ExitCode": 0, "ExitBySignal": False,
+                            "RemoteUserCpu": 0.0, "RemoteSysCpu": 0.0, "ImageSize": 1,
+                            "RemoteWallClockTime": 0.0})
+        for suffix, ad in ((".started", C.ClassAd({"StarterPid": os.getpid()})), ("", result),
+                           (".done", C.ClassAd({"Done": True}))):
+            write_ad(result_file + suffix, ad)
+            try:
+                fd = os.open(result_file + ".fifo", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                os.write(fd, b"!")
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _warm_run(shadow: "Shadow") -> int:
+    """:meth:`Shadow.run` as a shadow runs it, against :func:`_fake_startd` in a thread over
+    a socketpair (no network): the claim session's resume, the switch to AES-GCM (the
+    first AES-GCM context a process makes costs a millisecond: the library's one-time
+    set-up), the activation, the user log events, the starter's files, the exit policy
+    and the report.  Returns the exit code; raises RuntimeError when the job did not
+    exit as the fake starter said."""
+    import socket
+    import threading
+    mine, theirs = socket.socketpair()
+    server = threading.Thread(target=_fake_startd, daemon=True,
+                              args=(theirs, shadow.claim, shadow.result_file))
+    server.start()
+    shadow.commands.connector = lambda host, port, timeout: mine
+    try:
+        mine.settimeout(10)
+        code = shadow.run()
+    finally:
+        shadow.commands.connector = connect
+        mine.close()
+        server.join(10)
+    if code != X.JOB_EXITED:
+        raise RuntimeError(f"warm-up shadow ended with {X.NAMES.get(code, code)}: "
+                           f"{shadow.report.get('ShadowError')}")
+    return code
+
+
+#: how often the warm-up runs a shadow's local work: Python specializes code that runs a
+#: few times, so the children run specialized code without rewriting it in their copies
+WARMUP_ROUNDS = 10
+
+
+def _warm_once(tmp: str, n: int) -> None:
+    """One pass of a shadow's local work on scratch files in ``tmp`` (see
+    :func:`fork_server_warmup`), from the configuration load on (a memo hit after the
+    first pass, as in a child)."""
+    config = _load_config(os.environ)
+    client_policy(config)
+    job = C.ClassAd({"ClusterId": 1, "ProcId": n, "JobUniverse": 5, "Cmd": "/bin/true",
+                     "Iwd": tmp, "UserLog": "warm.log", "Owner": "nobody",
+                     "RequestCpus": 1, "RequestMemory": 1, "RequestDisk": 1,
+                     "ShouldTransferFiles": "NO", "OnExitRemove": C.ExprTree("ExitCode =?= 0"),
+                     "OnExitHold": C.ExprTree("false")})
+    if n % 2:   # both ways of reading the job ad: the policy expressions need all of it
+        del job["OnExitRemove"], job["OnExitHold"]
+    paths = {k: os.path.join(tmp, f"{k}.{n}") for k in ("job.ad", "claim", "report", "pid")}
+    write_job_ad(paths["job.ad"], job)
+    cid = new_claim_id("<127.0.0.1:1>", int(time.time()), n + 1)
+    write_claim_file(paths["claim"], cid.text, session_line(cid.text))
+    ns = parse_args([f"1.{n}", "-f", "-job-ad", paths["job.ad"], "-claim-file", paths["claim"],
+                     "-startd", "<127.0.0.1:1>", "-report", paths["report"], "-slot",
+                     "slot1_1@warm", "-pid-file", paths["pid"]])
+    log = DebugLog(os.path.join(tmp, "ShadowLog"), debug=config.param("SHADOW_DEBUG"))
+    shadow = Shadow(ns, config, log)
+    try:
+        _warm_run(shadow)
+        _warm_wire_and_addresses()
+        _alive(os.getpid())
+    finally:
+        shadow.wakeup.close()
+        log.close()
+
+
 def fork_server_warmup() -> None:
     """Called once by the shadow fork server (:mod:`pyhtc.daemoncore.zygote`) before it
     serves: loads the configuration as :func:`main` does and runs a shadow's local work
-    once on scratch files (argument parsing, ad files, the claim session key, the user log
-    events of a job that exited, the report), so the regular expressions, lazy imports and
-    caches each forked shadow would build are built here once and inherited.  No network
-    traffic; nothing outside a temporary directory is written.  Ends with ``gc.freeze()``
-    (the forked children share the fork server's objects copy-on-write)."""
+    :data:`WARMUP_ROUNDS` times on scratch files (argument parsing, ad files, the claim
+    session, then :meth:`Shadow.run` for a job that exits at once, against a fake startd
+    and starter over a socketpair: :func:`_warm_run`), so the regular expressions, lazy
+    imports, caches and specialized code each forked shadow would build are built here
+    once and inherited.  No network traffic; nothing outside a temporary directory is
+    written.  Ends with ``gc.freeze()`` (the
+    forked children share the fork server's objects copy-on-write)."""
     import tempfile
-    config = _load_config(dict(os.environ))
-    client_policy(config)
     with tempfile.TemporaryDirectory(prefix="shadow-warmup-") as tmp:
-        job = C.ClassAd({"ClusterId": 1, "ProcId": 0, "JobUniverse": 5, "Cmd": "/bin/true",
-                         "Iwd": tmp, "UserLog": "warm.log", "Owner": "nobody",
-                         "RequestCpus": 1, "RequestMemory": 1, "RequestDisk": 1,
-                         "ShouldTransferFiles": "NO", "OnExitRemove": C.ExprTree("ExitCode =?= 0"),
-                         "OnExitHold": C.ExprTree("false")})
-        paths = {n: os.path.join(tmp, n) for n in ("job.ad", "claim", "report", "pid")}
-        write_ad(paths["job.ad"], job)
-        cid = new_claim_id("<127.0.0.1:1>", int(time.time()), 1)
-        with open(paths["claim"], "w") as f:
-            f.write(cid.text)
-        ns = parse_args(["1.0", "-f", "-job-ad", paths["job.ad"], "-claim-file", paths["claim"],
-                         "-startd", "<127.0.0.1:1>", "-report", paths["report"], "-slot",
-                         "slot1_1@warm", "-pid-file", paths["pid"]])
-        log = DebugLog(os.path.join(tmp, "ShadowLog"), debug=config.param("SHADOW_DEBUG"))
-        shadow = Shadow(ns, config, log)
-        try:
-            claim_session(cid, EXECUTE_SIDE_MATCHSESSION_FQU)
-            from_classad(C.ClassAd(shadow.job))
-            _warm_wire_and_addresses()
-            log.dprintf(Category.ALWAYS, "warm-up")
-            shadow.event(JobEventType.EXECUTE, ExecuteHost="<127.0.0.1:1>", SlotName="slot1_1@warm")
-            result = C.ClassAd({"Outcome": "Exited", "ExitCode": 0, "ExitBySignal": False,
-                                "RemoteUserCpu": 0.0, "RemoteSysCpu": 0.0, "ImageSize": 1,
-                                "RemoteWallClockTime": 0.0})
-            write_ad(shadow.result_file, result)
-            shadow.judge(read_ad(shadow.result_file))
-            write_ad(ns.report, shadow.report)
-            _alive(os.getpid())
-        finally:
-            shadow.wakeup.close()
+        for n in range(WARMUP_ROUNDS):
+            _warm_once(tmp, n)
     # everything the fork server holds now is inherited by every shadow: keep the cyclic
     # garbage collector off those objects, so a child's collections neither scan them nor
     # write to (and so copy) the pages they share with the fork server
@@ -610,7 +740,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{USAGE}\ncondor_shadow: error: {exc}", file=sys.stderr)
         return X.JOB_SHADOW_USAGE
     try:
-        config = _load_config(dict(os.environ))
+        config = _load_config(os.environ)
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return X.JOB_EXCEPTION
