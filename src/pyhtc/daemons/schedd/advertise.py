@@ -31,22 +31,14 @@ def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
     per_user: dict[str, dict[int, int]] = {}
     local = {1: 0, 2: 0, 5: 0}
     sched = {1: 0, 2: 0, 5: 0}
-    for c, p in q.jobs():
-        try:
-            st = int(q.lookup(c, p, "JobStatus") or 0)
-        except ValueError:
-            st = 0
-        st = 2 if st == 6 else st
+    for st, user, uni in _job_counts(schedd):
         if st in totals:
             totals[st] += 1
-        user = unquote(q.lookup(c, p, "User"))
-        if not user:
-            owner = unquote(q.lookup(c, p, "Owner")) or "unknown"
-            user = f"{owner}@{schedd.uid_domain}"
-        per_user.setdefault(user, {1: 0, 2: 0, 5: 0})
-        if st in per_user[user]:
-            per_user[user][st] += 1
-        uni = q.lookup(c, p, "JobUniverse")
+        counts = per_user.get(user)
+        if counts is None:
+            counts = per_user[user] = {1: 0, 2: 0, 5: 0}
+        if st in counts:
+            counts[st] += 1
         if uni == "12" and st in local:
             local[st] += 1
         elif uni == "7" and st in sched:
@@ -80,6 +72,48 @@ def build_ads(schedd, now: int) -> tuple[C.ClassAd, list[C.ClassAd]]:
     return ad, subs
 
 
+def _job_counts(schedd):
+    """``(JobStatus, submitter, JobUniverse text)`` of every job, what :func:`build_ads`
+    counts (schedd.cpp count_jobs).  Kept per job with the attribute dictionaries it was
+    read from: the queue replaces a job's dictionary when the job changes (never modifies
+    it), so an unchanged job costs a lookup and two identity tests per count, not four
+    attribute lookups."""
+    q = schedd.queue
+    memo = getattr(schedd, "_job_count_memo", None)
+    if memo is None or memo[0] is not q:
+        memo = schedd._job_count_memo = (q, {})
+    cache = memo[1]
+    ads = q.ads
+    out = []
+    seen = 0
+    for key in q.jobs():
+        seen += 1
+        pad = ads.get(key)
+        cad = ads.get((key[0], -1))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is pad and hit[1] is cad:
+            out.append(hit[2])
+            continue
+        c, p = key
+        try:
+            st = int(q.lookup(c, p, "JobStatus") or 0)
+        except ValueError:
+            st = 0
+        st = 2 if st == 6 else st
+        user = unquote(q.lookup(c, p, "User"))
+        if not user:
+            owner = unquote(q.lookup(c, p, "Owner")) or "unknown"
+            user = f"{owner}@{schedd.uid_domain}"
+        row = (st, user, q.lookup(c, p, "JobUniverse"))
+        cache[key] = (pad, cad, row)
+        out.append(row)
+    if len(cache) > seen + 1024:  # jobs that left the queue
+        live = set(q.jobs())
+        for key in [k for k in cache if k not in live]:
+            del cache[key]
+    return out
+
+
 #: (attribute, knob, default) of the local/scheduler universe start policies the schedd
 #: publishes (schedd.cpp: START_LOCAL_UNIVERSE / START_SCHEDULER_UNIVERSE; condor_q
 #: -better-analyze evaluates them for local and scheduler universe jobs)
@@ -111,11 +145,30 @@ class Advertiser:
         self._again = False
         self._stopped = False
         self._last_users: set[str] = set()
+        self._last_sent = float("-inf")   # time.monotonic() of the last update
 
-    def soon(self) -> None:
-        """Send the ads shortly (coalescing bursts of changes)."""
-        if self._pending is None and not self._stopped:
-            self._pending = self.s.dc.register_timer(SOON, self._fire, name="advertise soon")
+    def min_interval(self) -> float:
+        """Seconds at least between two updates caused by queue changes: SCHEDD_MIN_INTERVAL
+        (default 5), but never more than SCHEDD_INTERVAL (schedd.cpp SchedDInterval: the
+        schedd's ads go out at most every SCHEDD_MIN_INTERVAL, at least every
+        SCHEDD_INTERVAL)."""
+        return float(min(max(0, self.s.param_integer("SCHEDD_MIN_INTERVAL", 5)),
+                         getattr(self.s, "schedd_interval", 300)))
+
+    def soon(self, urgent: bool = False) -> None:
+        """Send the ads shortly, coalescing bursts of changes: in :data:`SOON` seconds, or
+        later so that updates are :meth:`min_interval` apart.  ``urgent`` (an explicit
+        RESCHEDULE) only waits :data:`SOON`."""
+        if self._stopped:
+            return
+        delay = SOON
+        if not urgent:
+            delay = max(SOON, self._last_sent + self.min_interval() - time.monotonic())
+        if self._pending is not None:
+            if not urgent:
+                return
+            self.s.dc.cancel_timer(self._pending)
+        self._pending = self.s.dc.register_timer(delay, self._fire, name="advertise soon")
 
     def _fire(self) -> None:
         self._pending = None
@@ -128,6 +181,10 @@ class Advertiser:
         if self._busy:
             self._again = True
             return
+        if self._pending is not None:  # the periodic update makes a pending one needless
+            self.s.dc.cancel_timer(self._pending)
+            self._pending = None
+        self._last_sent = time.monotonic()
         self.sequence += 1
         sched, subs = build_ads(self.s, int(time.time()))
         gone = self._last_users - {s["Name"] for s in subs}

@@ -448,7 +448,7 @@ class Schedd(Daemon):
     async def _reschedule(self, stream) -> None:
         self.dprintf(Category.ALWAYS, f"Got RESCHEDULE from {stream.peer.address} "
                                       f"({stream.peer.user or 'unauthenticated'}); re-advertising")
-        self.advertiser.soon()
+        self.advertiser.soon(urgent=True)
         self.runner.request_reschedule()
 
     async def _negotiate(self, stream) -> None:

@@ -24,7 +24,7 @@ _INT8 = struct.Struct(">q")
 _TYPES_CRYPTO = encode_lines([], True, True)[8:]
 from pyhtc.classad.oldsyntax import convert_escaping
 
-__all__ = ["parse_expr", "is_true", "AdCache", "wire_ad", "job_status", "refs_of",
+__all__ = ["parse_expr", "is_true", "AdCache", "JobAd", "wire_ad", "job_status", "refs_of",
            "ConstraintMatcher", "JobEncoder"]
 
 
@@ -88,6 +88,72 @@ def job_status(queue, cluster: int, proc: int) -> int:
         return 0
 
 
+@functools.lru_cache(maxsize=65536)
+def _old_text(text: str) -> str:
+    """What ``printOld`` writes for the expression stored as ``text`` (its parse, unparsed
+    in old syntax; raises like :func:`parse_expr`)."""
+    from pyhtc.classad.unparse import unparse_node
+    return unparse_node(parse_expr(text)._node, True)
+
+
+@functools.lru_cache(maxsize=16384)
+def _old_name(name: str) -> str:
+    from pyhtc.classad.unparse import quote_name
+    return quote_name(name)
+
+
+class JobAd(C.ClassAd):
+    """A job ad built by :class:`AdCache` from the queue's expression texts.  Its
+    :meth:`printOld` gives exactly what ``ClassAd.printOld`` gives, but from those texts:
+    each distinct text is unparsed once (:func:`_old_text`) instead of every attribute of
+    every job ad each time (what the schedd writes per shadow start).  Any change to the
+    ad drops the shortcut."""
+
+    __slots__ = ("_sources",)
+
+    def __init__(self, input=None):
+        super().__init__(input)
+        self._sources = None   # (cluster Attrs, proc Attrs or None, attribute count)
+
+    def _set_node(self, name, node) -> None:
+        self._sources = None
+        super()._set_node(name, node)
+
+    def __delitem__(self, key):
+        self._sources = None
+        super().__delitem__(key)
+
+    def clear(self):
+        self._sources = None
+        super().clear()
+
+    def printOld(self) -> str:
+        """Old-syntax text: one ``Name = expr`` line per attribute, in ClassAd order."""
+        src = self._sources
+        if src is None or src[2] != len(self._attrs):
+            return super().printOld()
+        cad, pad, _ = src
+        merged = {}
+        for low, (name, text) in (cad or {}).items():
+            merged[low] = (name, text)
+        if pad:
+            for low, (name, text) in pad.items():
+                prev = merged.get(low)
+                merged[low] = (prev[0] if prev else name, text)
+        out = []
+        for low in sorted(merged, key=lambda k: (len(k), k)):
+            name, text = merged[low]
+            try:
+                out.append(_old_name(name) + " = " + _old_text(text) + "\n")
+            except Exception:
+                continue  # left out of the ad too (AdCache counts it in bad_exprs)
+        if len(out) != len(self._attrs):
+            return super().printOld()
+        return "".join(out) if out else "\n"
+
+    formatOld = printOld
+
+
 class AdCache:
     """ClassAds of the jobs of a :class:`~.queue.JobQueue`, rebuilt only when changed.
 
@@ -118,9 +184,10 @@ class AdCache:
         hit = self._clusters.get(cluster)
         if hit is not None and hit[0] is src:
             return hit[1]
-        ad = C.ClassAd()
+        ad = JobAd()
         if src:
             self._fill(ad, src)
+        ad._sources = (src, None, len(ad._attrs))
         self._clusters[cluster] = (src, ad)
         return ad
 
@@ -136,8 +203,9 @@ class AdCache:
         hit = self._jobs.get((cluster, proc))
         if hit is not None and hit[0] is src and hit[1] is csrc:
             return hit[2]
-        ad = C.ClassAd(self.cluster_ad(cluster))
+        ad = JobAd(self.cluster_ad(cluster))
         self._fill(ad, src)
+        ad._sources = (csrc, src, len(ad._attrs))
         jobs = self._jobs
         if len(jobs) >= self.MAX_JOBS:
             # a full job ad copies its cluster's attributes (some KB): keep only the most

@@ -145,7 +145,7 @@ class JobQueue:
         return Transaction(self, owner)
 
     def _apply(self, staged: dict, destroyed: set, history: list, factories=(), drop_factories=()) -> None:
-        upserts = ((c, p, a.json_text()) for (c, p), a in staged.items())  # streamed, not kept
+        upserts = ((c, p, a.json_text()) for (c, p), a in staged.items()) if staged else ()  # streamed
         self.db.commit(upserts, sorted(destroyed), history, factories, drop_factories)
         # proc lists change per cluster in one step (a 100,000-proc commit stays linear)
         added: dict[int, list[int]] = {}

@@ -59,6 +59,12 @@ def attrs_json(attrs: Union[dict, str]) -> str:
         return json.dumps(attrs, separators=(",", ":"))
 
 
+def _some(rows) -> bool:
+    """False only for an empty list, tuple, set or dict (an iterator may be empty too: it
+    is then run and inserts nothing)."""
+    return not isinstance(rows, (list, tuple, set, frozenset, dict)) or len(rows) > 0
+
+
 class JobQueueDB:
     """The SQLite file behind a job queue.
 
@@ -124,19 +130,26 @@ class JobQueueDB:
         ``upserts`` (or their JSON text, see :func:`attrs_json`), remove ``deletes``, append ``to_history`` rows
         ``(cluster, proc, completed, attrs)``, store ``factories`` rows ``(cluster, digest,
         items)`` and remove the factories of the clusters in ``drop_factories``."""
+        # (a statement with nothing to do is not run: a job start or exit is one
+        # transaction of one or two statements)
         with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO factories(cluster, digest, items) VALUES(?, ?, ?)",
-                ((c, d, json.dumps(i) if i is not None else None) for c, d, i in factories))
-            self.db.executemany("DELETE FROM factories WHERE cluster=?", ((c,) for c in drop_factories))
-            self.db.executemany(
-                "INSERT INTO jobs(cluster, proc, attrs) VALUES(?, ?, ?) "
-                "ON CONFLICT(cluster, proc) DO UPDATE SET attrs=excluded.attrs",
-                ((c, p, attrs_json(a)) for c, p, a in upserts))
-            self.db.executemany("DELETE FROM jobs WHERE cluster=? AND proc=?", deletes)
-            self.db.executemany(
-                "INSERT OR REPLACE INTO history(cluster, proc, completed, attrs) VALUES(?, ?, ?, ?)",
-                ((c, p, t, attrs_json(a)) for c, p, t, a in to_history))
+            if _some(factories):
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO factories(cluster, digest, items) VALUES(?, ?, ?)",
+                    ((c, d, json.dumps(i) if i is not None else None) for c, d, i in factories))
+            if _some(drop_factories):
+                self.db.executemany("DELETE FROM factories WHERE cluster=?", ((c,) for c in drop_factories))
+            if _some(upserts):
+                self.db.executemany(
+                    "INSERT INTO jobs(cluster, proc, attrs) VALUES(?, ?, ?) "
+                    "ON CONFLICT(cluster, proc) DO UPDATE SET attrs=excluded.attrs",
+                    ((c, p, attrs_json(a)) for c, p, a in upserts))
+            if _some(deletes):
+                self.db.executemany("DELETE FROM jobs WHERE cluster=? AND proc=?", deletes)
+            if _some(to_history):
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO history(cluster, proc, completed, attrs) VALUES(?, ?, ?, ?)",
+                    ((c, p, t, attrs_json(a)) for c, p, t, a in to_history))
 
     def trim_history(self, max_rows: int) -> int:
         """Keep only the ``max_rows`` most recent history ads; returns how many were removed."""

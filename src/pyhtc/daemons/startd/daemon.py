@@ -33,12 +33,14 @@ grants that peer (``submit-side@matchsession``) its DAEMON- and CLIENT-level com
 
 Collector updates (ResMgr.cpp): every UPDATE_INTERVAL all slots; on a state change, after a
 one-second timer, only the slots whose ads changed, over a security session kept from one
-update to the next.
+update to the next.  A slot whose state did not change but whose ad did (the next job on
+the same claim, usage) is sent at most every CHURN_UPDATE_SECONDS (see there).
 
 The starter interface (until the shadow<->starter protocol exists): the startd writes the
 job ad and the slot ad to files under ``$(EXECUTE)``, starts ``condor_starter -f -a
 <slot> -job-ad F -machine-ad F -execute DIR`` (forked by the starter fork server,
-:mod:`pyhtc.daemoncore.zygote`, unless ``STARTER_FORK_SERVER = False``) and signals it: SIGTERM = vacate, SIGQUIT =
+:mod:`pyhtc.daemoncore.zygote`, asked without blocking the event loop -- :mod:`.forkserver`
+-- unless ``STARTER_FORK_SERVER = False``) and signals it: SIGTERM = vacate, SIGQUIT =
 kill, SIGTSTP = suspend, SIGCONT = continue (HTCondor's DC_SIGSOFTKILL, DC_SIGHARDKILL,
 DC_SIGSUSPEND, DC_SIGCONTINUE).  The starter writes ``$(EXECUTE)/dir_<pid>.update.ad``
 (usage) and ``dir_<pid>.result.ad`` (exit) beside its sandbox.
@@ -58,7 +60,7 @@ from pyhtc.daemoncore.adfile import read_ad
 from pyhtc import CONDOR_VERSION
 from pyhtc import classad as C
 from pyhtc.cedar.commands import Command
-from pyhtc.cedar.wire_ad import WireAd, from_classad, literal, to_classad
+from pyhtc.cedar.wire_ad import NotALiteral, WireAd, from_classad, literal, parse_literal, to_classad
 from pyhtc.daemoncore.daemon import PLATFORM_STRING, VERSION_STRING, Daemon
 from pyhtc.daemoncore.log import Category
 
@@ -84,8 +86,38 @@ _MATCH_SESSION_LEVELS = ("DAEMON", "WRITE", "READ", "CLIENT", "ALLOW")
 #: seconds a state change waits before its collector update, so that changes coalesce
 #: (ResMgr::rip_update_needed: a one-second timer, then only the dirty slots are sent)
 UPDATE_COALESCE_SECONDS = 1.0
+#: a slot whose state is what its last update showed but whose ad changed otherwise (the
+#: next job on the same claim, usage) is sent again no sooner than this many seconds after
+#: that update (a state change: within UPDATE_COALESCE_SECONDS; every slot: every
+#: UPDATE_INTERVAL).  HTCondor's startd sends the dirty slots after the same one-second
+#: timer whatever changed (ResMgr.cpp rip_update_needed); pyhtc holds back job churn so
+#: that a busy claim reused many times a second does not cost an update per job: the
+#: collector's JobId/ActivationCount/usage of such a slot lag by at most this much.
+CHURN_UPDATE_SECONDS = 5.0
 #: attributes a dynamic slot copies from the claim's request into its ad
 _CLAIM_ATTRS = ("RemoteOwner", "RemoteUser", "AccountingGroup", "JobId", "GlobalJobId")
+#: value types compared by value when a slot's cached evaluation ad is brought up to date
+_PLAIN = (str, int, float, bool)
+_MISSING = object()
+
+
+def _wire_literal(value) -> Optional[str]:
+    """Old-syntax text of a slot attribute's Python value when it is a literal or a list of
+    literals (what :func:`pyhtc.cedar.wire_ad.from_classad` writes for it: ``"s"``, ``3``,
+    ``{ "a","b" }``); None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return '"' + value.replace('"', '\\"') + '"'
+    if kind is int:
+        return str(value)
+    if kind is float or kind is bool:
+        return literal(value)
+    if kind is list:
+        items = [_wire_literal(v) if type(v) in _PLAIN else None for v in value]
+        if None in items:
+            return None
+        return "{ " + ",".join(items) + " }"
+    return None
 
 
 def _truthy(value) -> bool:
@@ -103,7 +135,7 @@ def write_ad_file(path: str, ad, atomic: bool = True) -> None:
     ClassAd syntax (one ``Name = expr`` a line); ``atomic``: through a temporary file renamed
     over ``path`` (a file name nobody reads before it is complete does not need it)."""
     wire = from_classad(ad) if isinstance(ad, C.ClassAd) else ad
-    text = "".join(f"{name} = {expr}\n" for name, expr in wire)
+    text = "".join([f"{name} = {expr}\n" for name, expr in wire])
     target = path + ".tmp" if atomic else path
     with open(target, "w") as f:
         f.write(text)
@@ -117,6 +149,34 @@ def read_ad_file(path: str) -> Optional[C.ClassAd]:
         return read_ad(path)
     except FileNotFoundError:
         return None
+
+
+#: the attributes of a starter's result ad that the startd logs when the starter exits
+_SUMMARY_ATTRS = ("ExitCode", "ExitBySignal", "ExitSignal", "HoldReasonCode")
+_SUMMARY_KEYS = {k.lower(): k for k in _SUMMARY_ATTRS}
+
+
+def _result_summary(path: str) -> str:
+    """``ExitCode=0, ExitBySignal=False`` ...: the :data:`_SUMMARY_ATTRS` of the starter's
+    result ad at ``path`` ("" when there is none).  Only those lines are parsed, not the
+    whole ad (they are literals the starter writes, one ``Name = value`` a line)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return ""
+    values = {}
+    for line in text.splitlines():
+        name, eq, value = line.partition("=")
+        key = _SUMMARY_KEYS.get(name.strip().lower())
+        if key is None or not eq:
+            continue
+        try:
+            values[key] = parse_literal(value)
+        except NotALiteral:
+            ad = read_ad_file(path) or C.ClassAd()  # not the plain literal it should be
+            return ", ".join(f"{k}={ad.get(k)}" for k in _SUMMARY_ATTRS if k in ad)
+    return ", ".join(f"{k}={values[k]}" for k in _SUMMARY_ATTRS if k in values)
 
 
 class Startd(Daemon):
@@ -148,8 +208,8 @@ class Startd(Daemon):
         # starter once (pyhtc.daemoncore.zygote); STARTER_FORK_SERVER = False: afresh
         self.zygote = None
         if self.param_boolean("STARTER_FORK_SERVER", True):
-            from pyhtc.daemoncore.zygote import Zygote
-            self.zygote = Zygote(self.dc, ["pyhtc.daemons.starter.main"], name="starter")
+            from .forkserver import AsyncZygote
+            self.zygote = AsyncZygote(self.dc, ["pyhtc.daemons.starter.main"], name="starter")
             try:
                 self.zygote.start()
             except OSError as exc:
@@ -159,6 +219,8 @@ class Startd(Daemon):
                     P.DEACTIVATE_CLAIM_FORCIBLY, P.RELEASE_CLAIM, P.ALIVE):
             self.register_command(cmd, P.COMMAND_NAMES[cmd], self._handlers()[cmd], "DAEMON")
         self._update_pending = False
+        self._churn_timer: Optional[int] = None
+        self._to_invalidate: list[str] = []
         self._timers: list[int] = []
         self._first_update = True
         self.main_config()
@@ -196,6 +258,8 @@ class Startd(Daemon):
         """Forget the configuration-derived parts of the slot ads (built again at next use)."""
         self._templates: dict = {}
         self._wire_templates: dict = {}
+        self._wire_bases: dict = {}
+        self._wire_exprs: dict = {}
         self._startd_attrs = None
         self._startd_job_attrs: list = []
         self._daemon_name = None
@@ -297,7 +361,7 @@ class Startd(Daemon):
             return False
 
     def _is_owner(self, slot: Slot) -> bool:
-        return self.eval_policy("IS_OWNER", self.slot_ad(slot), None)
+        return self.eval_policy("IS_OWNER", self.eval_ad(slot), None)
 
     # -- ads -------------------------------------------------------------------------
     def _template(self, kind: str) -> C.ClassAd:
@@ -434,40 +498,100 @@ class Startd(Daemon):
     def slot_ad(self, slot: Slot, now: Optional[float] = None) -> C.ClassAd:
         """The public ad of ``slot`` (HTCondor's attribute names; manual "Machine ClassAd
         Attributes"): a copy of the configuration's template for the slot's kind plus
-        :meth:`_slot_attrs`."""
+        :meth:`_slot_attrs`.  The caller may modify it (see :meth:`eval_ad` otherwise)."""
         now = time.time() if now is None else now
         ad = C.ClassAd(self._template(slot.kind))
         ad.update(self._slot_attrs(slot, now))
         return ad
 
+    def eval_ad(self, slot: Slot, now: Optional[float] = None) -> C.ClassAd:
+        """:meth:`slot_ad` for evaluating policy expressions against (START, Requirements,
+        SUSPEND ...): the same attributes and values, but one ClassAd kept per slot and
+        brought up to date by setting only the attributes whose values changed since the
+        last call (Resource.cpp keeps one r_classad per slot the same way).  The caller must
+        not modify it, nor keep it across a later call for the same slot."""
+        now = time.time() if now is None else now
+        template = self._template(slot.kind)
+        dyn = self._slot_attrs(slot, now)
+        cached = slot.ad_cache
+        if cached is None or cached[0] is not template:
+            ad = C.ClassAd(template)
+            ad.update(dyn)
+            slot.ad_cache = (template, ad, dyn)
+            return ad
+        _, ad, last = cached
+        for name, value in dyn.items():
+            old = last.get(name, _MISSING)
+            if old is value or (type(old) is type(value) and type(value) in _PLAIN and old == value):
+                continue
+            ad[name] = value
+        for name in last:
+            if name not in dyn:  # e.g. RemoteUser once the claim ended
+                if name in template:
+                    ad[name] = template.lookup(name)
+                elif name in ad:
+                    del ad[name]
+        slot.ad_cache = (template, ad, dyn)
+        return ad
+
     def slot_wire_ad(self, slot: Slot, now: Optional[float] = None) -> list:
         """:meth:`slot_ad` in wire form: ``(name, old-syntax expression text)`` pairs, as
         :func:`pyhtc.cedar.wire_ad.put_ad` sends them.  The template's texts are unparsed
-        once per configuration; of the slot's own attributes, literals are written directly
-        (what collector updates and the starter's machine ad file carry)."""
+        once per configuration, and the template's part not overridden by the slot's own
+        attributes is computed once per set of those attribute names; of the slot's own
+        attributes, literals are written directly (what collector updates and the starter's
+        machine ad file carry)."""
         now = time.time() if now is None else now
-        t = self._wire_templates.get(slot.kind)
-        if t is None:
-            t = self._wire_templates[slot.kind] = [
-                (n.lower(), n, e) for n, e in from_classad(self._template(slot.kind))]
         dyn = self._slot_attrs(slot, now)
-        own = []
-        complex_values = {}
+        key = (slot.kind, tuple(dyn))
+        base = self._wire_bases.get(key)
+        if base is None:
+            t = self._wire_templates.get(slot.kind)
+            if t is None:
+                t = self._wire_templates[slot.kind] = [
+                    (n.lower(), n, e) for n, e in from_classad(self._template(slot.kind))]
+            mine = {n.lower() for n in dyn}
+            base = [(n, e) for low, n, e in t if low not in mine]
+            if len(self._wire_bases) >= 256:
+                self._wire_bases.clear()
+            self._wire_bases[key] = base
+        own = list(base)
+        complex_values = None
+        exprs = self._wire_exprs
         for name, value in dyn.items():
-            if type(value) in (str, int, float, bool):
-                own.append((name, literal(value)))
+            text = _wire_literal(value)
+            if text is None and type(value) is C.ExprTree:
+                hit = exprs.get(id(value))  # STARTD_ATTRS expressions: one object per config
+                if hit is not None and hit[0] is value:
+                    text = hit[1]
+                else:
+                    text = dict(from_classad(C.ClassAd({name: value})))[name]
+                    if len(exprs) >= 512:  # STARTD_JOB_ATTRS bring new objects per job
+                        exprs.clear()
+                    exprs[id(value)] = (value, text)
+            if text is not None:
+                own.append((name, text))
             else:
+                if complex_values is None:
+                    complex_values = {}
                 complex_values[name] = value
         if complex_values:
             own.extend(from_classad(C.ClassAd(complex_values)))
-        mine = {n.lower() for n in dyn}
-        return [(n, e) for low, n, e in t if low not in mine] + own
+        return own
 
     def private_ad(self, slot: Slot) -> C.ClassAd:
         """The private ad: Name, MyAddress and the ClaimId (collector's private table)."""
-        return C.ClassAd({"MyType": "Machine", "Name": self.slot_name(slot), "MyAddress": self.sinful,
-                          "StartdIpAddr": self.sinful, "ClaimId": slot.claim.id,
-                          "Capability": slot.claim.id})
+        return C.ClassAd(dict(self._private_values(slot)))
+
+    def _private_values(self, slot: Slot) -> list:
+        name = self.slot_name(slot)
+        return [("MyType", "Machine"), ("Name", name), ("MyAddress", self.sinful),
+                ("StartdIpAddr", self.sinful), ("ClaimId", slot.claim.id),
+                ("Capability", slot.claim.id)]
+
+    def private_wire_ad(self, slot: Slot) -> list:
+        """:meth:`private_ad` in wire form (its values are all strings)."""
+        return [(n, literal(v)) for n, v in self._private_values(slot)]
 
     # -- collector updates -------------------------------------------------------------
     def collectors(self) -> list[str]:
@@ -477,20 +601,24 @@ class Startd(Daemon):
 
     @staticmethod
     def _fingerprint(slot: Slot) -> tuple:
-        """What a slot's ad shows that can change between two updates (state, resources,
-        claim, job, usage; a partitionable slot's children): an ad whose fingerprint did not
-        change since it was last sent is not sent again on a state change."""
+        """``(state part, churn part)`` of what a slot's ad shows that can change between
+        two updates.  The state part: state, activity, the time the state was entered,
+        resources, claim id, whether a starter runs, a partitionable slot's children (its
+        ad is sent again when children come or go; their Child* lists are refreshed then
+        and by the periodic update).  The churn part: what changes with every job on the
+        same claim (activation count, starter pid, job ads, the time the activity was
+        entered) and usage.  An ad whose fingerprint did not change since it was last sent
+        is not sent again on a state change; one whose churn part alone changed is sent at
+        most every :data:`CHURN_UPDATE_SECONDS`."""
         c, r = slot.claim, slot.resources
-        fp = (slot.state, slot.activity, slot.entered_state, slot.entered_activity, r.cpus,
-              r.memory, r.disk, c.id, c.activations, c.starter_pid, id(c.job_ad),
-              id(c.activation_ad), tuple(c.usage.items()))
+        state = (slot.state, slot.activity, slot.entered_state, r.cpus, r.memory, r.disk, c.id,
+                 c.starter_pid is None)
         if slot.children:
-            # a child's state changes are its own updates; the partitionable slot is sent
-            # again when children come or go (its Child* lists are refreshed then and by
-            # the periodic update)
-            fp += tuple((k.name, k.resources.cpus, k.resources.memory, k.resources.disk)
-                        for k in slot.children)
-        return fp
+            state += tuple((k.name, k.resources.cpus, k.resources.memory, k.resources.disk)
+                           for k in slot.children)
+        churn = (slot.entered_activity, c.activations, c.starter_pid, id(c.job_ad),
+                 id(c.activation_ad), tuple(c.usage.items()))
+        return state, churn
 
     def schedule_update(self) -> None:
         """Send the ads of the slots that changed soon (Resource::update: a state change
@@ -500,6 +628,10 @@ class Startd(Daemon):
             self._update_pending = True
             self.dc.register_timer(UPDATE_COALESCE_SECONDS, self.send_changed_updates,
                                    name="update on state change")
+
+    async def _send_churn_updates(self) -> None:
+        self._churn_timer = None
+        await self.send_updates(only_changed=True)
 
     async def send_changed_updates(self) -> None:
         """The timer of :meth:`schedule_update`: UPDATE_STARTD_AD for the changed slots."""
@@ -515,19 +647,34 @@ class Startd(Daemon):
             return  # the ads are invalidated at the end of the shutdown instead
         slots = self.all_slots()
         prints = {s.name: self._fingerprint(s) for s in slots}
+        sent_at = time.monotonic()
         if only_changed:
-            slots = [s for s in slots if self._sent.get(s.name) != prints[s.name]]
+            chosen, later = [], None
+            for s in slots:
+                fp, last = prints[s.name], self._sent.get(s.name)
+                if last is None or last[0][0] != fp[0]:
+                    chosen.append(s)          # a state change: now
+                elif last[0][1] != fp[1]:     # the same state, another job or usage: later
+                    due = last[1] + CHURN_UPDATE_SECONDS
+                    if sent_at >= due:
+                        chosen.append(s)
+                    else:
+                        later = due if later is None else min(later, due)
+            if later is not None and self._churn_timer is None:
+                self._churn_timer = self.dc.register_timer(
+                    later - sent_at, self._send_churn_updates, name="update after job churn")
+            slots = chosen
             if not slots:
                 return
         self._update_seq += 1
         now = time.time()
-        pairs = [(self.slot_wire_ad(s, now), from_classad(self.private_ad(s))) for s in slots]
+        pairs = [(self.slot_wire_ad(s, now), self.private_wire_ad(s)) for s in slots]
         for addr in self.collectors():
             await self._send(addr, int(Command.UPDATE_STARTD_AD), pairs)
         if not only_changed:
             self._sent = {}
         for s in slots:
-            self._sent[s.name] = prints[s.name]
+            self._sent[s.name] = (prints[s.name], sent_at)
         if self._first_update:
             self._first_update = False
             if self.parent_sinful:
@@ -569,6 +716,19 @@ class Startd(Daemon):
             return False
         self.log.dprintf(Category.COMMAND, f"Sent {len(pairs)} ad(s) with command {command} to {addr}")
         return True
+
+    def _invalidate_soon(self, name: str) -> None:
+        """INVALIDATE_STARTD_ADS for a deleted dynamic slot's ad, with those of the other
+        slots deleted in the same instant: one message on the next turn of the event loop
+        (a schedd releasing its claims at once deletes many dynamic slots)."""
+        if not self._to_invalidate:
+            self.dc.loop.call_soon(self._flush_invalidations)
+        self._to_invalidate.append(name)
+
+    def _flush_invalidations(self) -> None:
+        names, self._to_invalidate = self._to_invalidate, []
+        if names:
+            self.dc.spawn(self.invalidate(names), name="invalidate dslots")
 
     async def invalidate(self, names: list[str]) -> None:
         """INVALIDATE_STARTD_ADS for the named slot ads (dynamic slot deleted, shutdown)."""
@@ -620,7 +780,7 @@ class Startd(Daemon):
             return await refuse("startd is shutting down")
         if slot.state not in ("Unclaimed", "Owner") or slot.kind == "Dynamic":
             return await refuse(f"{slot.name} is in state {slot.state}")
-        ad = self.slot_ad(slot)
+        ad = self.eval_ad(slot)
         if not _truthy(ad.lookup("Requirements").eval(ad, req)):
             return await refuse(f"{slot.name}: Requirements (START) not satisfied by the request")
         if slot.kind == "Partitionable":
@@ -636,17 +796,19 @@ class Startd(Daemon):
         claimed.set_state("Claimed", "Idle")
         self.dprintf(Category.ALWAYS, f"{claimed.name}: State change: claiming protocol successful "
                      f"(claim {claim.public_id}, schedd {schedd_addr})")
+        now = time.time()
         if flags.get("_condor_SEND_CLAIMED_AD"):
             stream.put_int(P.REQUEST_CLAIM_SLOT_AD)
             stream.put_string(claim.id)
-            stream.put_ad(from_classad(self.slot_ad(claimed)))
+            stream.put_ad(self.slot_wire_ad(claimed, now))
         if slot.kind == "Partitionable" and flags.get("_condor_SEND_LEFTOVERS"):
             secure = flags.get("_condor_SECURE_CLAIM_ID", False)
             stream.put_int(P.REQUEST_CLAIM_LEFTOVERS_2 if secure else P.REQUEST_CLAIM_LEFTOVERS)
-            left = self.slot_ad(slot)
-            left["LastSlotName"] = f"{claimed.name}@{left['Name'].split('@', 1)[1]}"
+            left = self.slot_wire_ad(slot, now)
+            name = self.slot_name(slot)
+            left.append(("LastSlotName", literal(f"{claimed.name}@{name.split('@', 1)[1]}")))
             stream.put_string(slot.claim.id)
-            stream.put_ad(from_classad(left))
+            stream.put_ad(left)
         else:
             stream.put_int(P.OK)
         await stream.end_of_message()
@@ -730,7 +892,7 @@ class Startd(Daemon):
         if claim.activations and self._worklife_expired(claim):
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_WORKLIFE_EXPIRED,
                                                  "Claim worklife expired")
-        ad = self.slot_ad(slot)
+        ad = self.eval_ad(slot)
         if "JobUniverse" not in job:
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_NO_MATCH,
                                                  "No JobUniverse in Job ClassAd")
@@ -738,7 +900,7 @@ class Startd(Daemon):
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_NO_MATCH,
                                                  "Slot does not match job")
         try:
-            pid = self._spawn_starter(slot, job, job_wire)
+            pid = await self._spawn_starter(slot, job, job_wire)
         except OSError as exc:
             return await self._refuse_activation(stream, send_ad, P.ACTIVATION_REFUSED_BAD_REQUEST,
                                                  f"Failed to spawn starter: {exc}")
@@ -763,9 +925,14 @@ class Startd(Daemon):
         worklife = self.param_integer("CLAIM_WORKLIFE", 1200)
         return worklife >= 0 and time.time() - claim.claimed_at > worklife
 
-    def _spawn_starter(self, slot: Slot, job: C.ClassAd, job_wire: WireAd) -> int:
+    async def _spawn_starter(self, slot: Slot, job: C.ClassAd, job_wire: WireAd) -> int:
         """Write the job ad (as it came on the wire) and the slot ad for the starter, start
-        it and mark the slot Claimed/Busy; returns the starter's pid.  Raises OSError."""
+        it and mark the slot Claimed/Busy; returns the starter's pid.  Raises OSError.
+
+        The slot is Busy from the moment the request goes to the starter fork server (a
+        second ACTIVATE_CLAIM meanwhile is refused as for a running starter); the pid is
+        recorded on the claim as soon as the fork server names it, before that starter's
+        exit can be reported (:class:`.forkserver.AsyncZygote`)."""
         n = next(self._seq)
         job_file = os.path.join(self.execute, f".{slot.name}.{n}.job.ad")
         machine_file = os.path.join(self.execute, f".{slot.name}.{n}.machine.ad")
@@ -774,26 +941,53 @@ class Startd(Daemon):
         write_ad_file(machine_file, self.slot_wire_ad(slot), atomic=False)
         args = [sys.executable, "-m", "pyhtc.daemons.starter.main", "-f", "-a", slot.name,
                 "-job-ad", job_file, "-machine-ad", machine_file, "-execute", self.execute]
-        env = dict(self._starter_env())
+        env = self._starter_env()
+        claim = slot.claim
+        prev_state, prev_activity = slot.state, slot.activity
+        slot.set_state("Claimed", "Busy")
+
+        def started(pid: int) -> None:
+            self._starter_started(slot, claim, job, pid)
+
         pid = None
         if self.zygote is not None:
             try:
-                pid = self.zygote.create_process(args[2], args[3:], self.reaper, env=env,
-                                                 new_session=True, devnull_stdin=True)
+                pid = await self.zygote.spawn(args[2], args[3:], self.reaper, env=env,
+                                              new_session=True, devnull_stdin=True,
+                                              on_pid=started)
             except OSError as exc:
                 self.dprintf(Category.ALWAYS, f"Starter fork server failed ({exc}); "
                                               "starting condor_starter directly")
         if pid is None:
-            pid = self.dc.create_process(args, self.reaper, env=env, new_session=True,
-                                         stdin=subprocess.DEVNULL, stdout=None, stderr=None)
-        claim = slot.claim
+            try:
+                if self.shutting_down:
+                    raise OSError("the startd is shutting down")
+                pid = self.dc.create_process(args, self.reaper, env=dict(env), new_session=True,
+                                             stdin=subprocess.DEVNULL, stdout=None, stderr=None)
+            except OSError:
+                if slot.claim is claim and claim.starter_pid is None:
+                    slot.set_state(prev_state, prev_activity)
+                raise
+            started(pid)
+        return pid
+
+    def _starter_started(self, slot: Slot, claim: Claim, job: C.ClassAd, pid: int) -> None:
+        """Record starter ``pid`` on ``claim``.  A claim that ended while the starter was
+        being forked (RELEASE_CLAIM, shutdown) gets its starter told to stop at once."""
         claim.starter_pid, claim.activation_ad, claim.activated_at = pid, job, time.time()
         claim.activations += 1
         claim.deactivating = ""
         claim.usage = {}
+        gone = slot.parent is not None and slot not in slot.parent.children  # dslot deleted
+        if gone or slot.claim is not claim or slot.state != "Claimed":
+            self.dprintf(Category.ALWAYS, f"{slot.name}: the claim ended while starter {pid} "
+                                          "was started: killing it")
+            self.dc.send_signal(pid, 3)
+            return
         slot.set_state("Claimed", "Busy")
         self.schedule_update()
-        return pid
+        if self.shutting_down:
+            self.dc.send_signal(pid, 15 if self.shutting_down == "graceful" else 3)
 
     def _slot_by_starter(self, pid: int) -> Optional[Slot]:
         for s in self.all_slots():
@@ -803,11 +997,7 @@ class Startd(Daemon):
 
     def _starter_exited(self, pid: int, status: int) -> None:
         slot = self._slot_by_starter(pid)
-        result = read_ad_file(os.path.join(self.execute, f"dir_{pid}.result.ad"))
-        summary = ""
-        if result is not None:
-            summary = ", ".join(f"{k}={result.get(k)}" for k in ("ExitCode", "ExitBySignal", "ExitSignal",
-                                                                   "HoldReasonCode") if k in result)
+        summary = _result_summary(os.path.join(self.execute, f"dir_{pid}.result.ad"))
         self.dprintf(Category.ALWAYS, f"Starter pid {pid} exited with status {status}"
                      + (f" ({summary})" if summary else ""))
         if slot is None:
@@ -846,7 +1036,7 @@ class Startd(Daemon):
             name = self.slot_name(slot)
             self._sent.pop(slot.name, None)
             self.dprintf(Category.ALWAYS, f"Deleting dynamic slot {slot.name}")
-            self.dc.spawn(self.invalidate([name]), name="invalidate dslot")
+            self._invalidate_soon(name)
         else:
             self._forget_claim(slot.claim)
             slot.claim = self._new_claim()
@@ -916,7 +1106,7 @@ class Startd(Daemon):
                 continue
             if claim.starter_pid is None:
                 continue
-            ad = self.slot_ad(slot)
+            ad = self.eval_ad(slot)
             job = claim.activation_ad
             if slot.state == "Claimed" and slot.activity == "Busy":
                 if self.eval_policy("WANT_SUSPEND", ad, job) and self.eval_policy("SUSPEND", ad, job):

@@ -198,6 +198,9 @@ class Slot:
     children: list = field(default_factory=list)
     next_child: int = 1
     total: Optional[Resources] = None
+    #: the startd's ad of this slot for policy evaluation, kept up to date in place
+    #: (:meth:`pyhtc.daemons.startd.daemon.Startd.eval_ad`): (template, ClassAd, attributes)
+    ad_cache: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
