@@ -222,7 +222,7 @@ class JobRunner:
         """Idle jobs not in ``busy`` of the claim's submitter and autocluster, in id order
         (what claim reuse and leftover claims may run: schedd.cpp FindRunnableJob)."""
         q = self.s.queue
-        for c, p in sorted(q.jobs()):
+        for c, p in q.jobs():   # already in id order, and lazily: a match ends the scan
             if (c, p) in busy or job_status(q, c, p) != J.IDLE:
                 continue
             if unquote(q.lookup(c, p, "User")) != rec.user:
