@@ -253,3 +253,22 @@ def test_child_command_line_names_its_program_and_arguments(target, tmp_path):
     run_dc(setup)
     cmd = [w for w in got["cmdline"] if w]
     assert cmd == [sys.executable, "-m", target, "report", str(out), "0.5"]
+
+
+def test_replace_environ_makes_the_environment_exactly_the_request():
+    """_replace_environ changes only what differs, in os.environ and in the C environment
+    (what exec'd programs and getenv see)."""
+    code = textwrap.dedent('''
+        import ctypes, json, os, sys
+        from pyhtc.daemoncore.zygote import _replace_environ
+        os.environ.clear(); os.environ.update({"KEEP": "1", "CHANGE": "old", "DROP": "x"})
+        _replace_environ({"KEEP": "1", "CHANGE": "new", "ADD": "a=b c"})
+        libc = ctypes.CDLL(None); libc.getenv.restype = ctypes.c_char_p
+        c_env = {k: (libc.getenv(k.encode()) or b"").decode() for k in ("KEEP", "CHANGE", "ADD", "DROP")}
+        print(json.dumps([dict(os.environ), c_env]))
+    ''')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    import json
+    py_env, c_env = json.loads(out)
+    assert py_env == {"KEEP": "1", "CHANGE": "new", "ADD": "a=b c"}
+    assert c_env == {"KEEP": "1", "CHANGE": "new", "ADD": "a=b c", "DROP": ""}

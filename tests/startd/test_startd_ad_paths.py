@@ -19,7 +19,6 @@ from pyhtc.cedar.wire_ad import from_classad
 from pyhtc.config import Config
 from pyhtc.daemons.startd import daemon as startd_mod
 from pyhtc.daemons.startd.daemon import Startd, _result_summary
-from pyhtc.daemons.startd.slots import Claim
 
 
 def _startd(tmp_path, **knobs) -> Startd:

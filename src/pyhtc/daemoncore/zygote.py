@@ -106,11 +106,10 @@ def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
             fd = os.open(os.devnull, os.O_RDONLY)
             os.dup2(fd, 0)
             os.close(fd)
-        os.environ.clear()
-        os.environ.update(req.get("env") or {})
+        _replace_environ(req.get("env") or {})
         if req.get("cwd"):
             os.chdir(req["cwd"])
-        mod = importlib.import_module(req["module"])
+        mod = sys.modules.get(req["module"]) or importlib.import_module(req["module"])
         argv = list(req.get("argv") or [])
         _set_cmdline([sys.executable, "-m", req["module"]] + argv)
         sys.argv = [getattr(mod, "__file__", req["module"])] + argv
@@ -145,39 +144,83 @@ def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
         os._exit(code & 0xFF)
 
 
+def _replace_environ(env: dict) -> None:
+    """Make ``os.environ`` (and the C environment) exactly ``env``, changing only what
+    differs: a daemon asks for nearly the environment the zygote inherited from it."""
+    cur = os.environ
+    for key in [k for k in cur if k not in env]:
+        del cur[key]
+    for key, value in env.items():
+        if cur.get(key) != value:
+            cur[key] = value
+
+
 #: room left in the zygote's own command line for its children's (see :func:`_set_cmdline`)
 CMDLINE_ROOM = 4096
 _PR_SET_MM, _PR_SET_MM_ARG_END = 35, 9
 
 
+class _ArgArea:
+    """Where the zygote's argument strings are in its memory (proc(5) ``arg_start`` /
+    ``arg_end`` of /proc/self/stat) and how to rewrite them, found once in the zygote
+    (:meth:`probe`): a fork keeps the address space, so every child writes its command line
+    at the same addresses without reading /proc again."""
+
+    start = end = 0          # the argument area [start, end); 0, 0: unknown
+    memmove = None           # ctypes.memmove once probed
+    prctl = None             # libc prctl when PR_SET_MM_ARG_END is permitted here, else None
+    c_ulong = None
+
+    @classmethod
+    def probe(cls) -> None:
+        """Read the argument area's bounds and try PR_SET_MM_ARG_END once (setting the end
+        to where it already is: a no-op when permitted; EPERM without CAP_SYS_RESOURCE, in
+        which case children fill the rest with NULs instead of asking again).  Best effort:
+        on any failure children keep the zygote's command line."""
+        try:
+            import ctypes
+            with open("/proc/self/stat", "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(b")") + 2:].split()
+            start, end = int(fields[45]), int(fields[46])   # proc(5): arg_start, arg_end
+            cls.memmove, cls.c_ulong = ctypes.memmove, ctypes.c_ulong
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                prctl = libc.prctl
+                if prctl(_PR_SET_MM, _PR_SET_MM_ARG_END, ctypes.c_ulong(end),
+                         ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0:
+                    cls.prctl = prctl
+            except (OSError, AttributeError):
+                pass
+            cls.start, cls.end = start, end
+        except (OSError, ValueError, IndexError, ImportError):
+            cls.start = cls.end = 0
+
+
 def _set_cmdline(args: list[str]) -> None:
     """Make /proc/self/cmdline (what ``ps`` and psutil show) read ``args``, as if the child
     had been started as ``python -m module argv...``: the NUL-separated words are written
-    over the zygote's argument area (started with :data:`CMDLINE_ROOM` bytes of padding),
-    whose end is then moved back (prctl PR_SET_MM_ARG_END, when permitted) or filled with
-    NULs.  Best effort: any failure leaves the command line as it was."""
+    over the zygote's argument area (started with :data:`CMDLINE_ROOM` bytes of padding,
+    located once by :meth:`_ArgArea.probe`), whose end is then moved back (prctl
+    PR_SET_MM_ARG_END, when permitted) or filled with NULs.  Best effort: any failure
+    leaves the command line as it was."""
+    area = _ArgArea
+    if not area.end and not area.start:
+        area.probe()
+    start, end = area.start, area.end
+    room = end - start
+    if room <= 1 or area.memmove is None:
+        return
+    data = b"\0".join(a.encode(errors="replace") for a in args) + b"\0"
+    if len(data) > room:
+        data = data[:room - 1] + b"\0"
     try:
-        with open("/proc/self/stat", "rb") as f:
-            stat = f.read()
-        fields = stat[stat.rindex(b")") + 2:].split()
-        start, end = int(fields[45]), int(fields[46])   # proc(5): arg_start, arg_end
-        data = b"\0".join(a.encode(errors="replace") for a in args) + b"\0"
-        room = end - start
-        if room <= 1:
-            return
-        if len(data) > room:
-            data = data[:room - 1] + b"\0"
-        with open("/proc/self/mem", "r+b", buffering=0) as mem:
-            mem.seek(start)
-            mem.write(data + b"\0" * (room - len(data)))
-        try:
-            import ctypes
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_MM, _PR_SET_MM_ARG_END, ctypes.c_ulong(start + len(data)),
-                       ctypes.c_ulong(0), ctypes.c_ulong(0))
-        except (OSError, AttributeError):
-            pass
-    except (OSError, ValueError, IndexError):
+        # the argument strings are in our own (writable) memory: write them in place
+        area.memmove(start, data + b"\0" * (room - len(data)), room)
+        if area.prctl is not None:
+            u = area.c_ulong
+            area.prctl(_PR_SET_MM, _PR_SET_MM_ARG_END, u(start + len(data)), u(0), u(0))
+    except (OSError, ValueError, TypeError):
         pass
 
 
@@ -205,6 +248,7 @@ def serve(fd: int, preload: list[str]) -> int:
                 print(f"{mod.__name__}.fork_server_warmup() failed:", file=sys.stderr)
                 traceback.print_exc()
                 sys.stderr.flush()
+    _ArgArea.probe()    # the children's command lines go there (see _set_cmdline)
     # everything imported and warmed up so far is shared with the children copy-on-write;
     # a child's garbage collector would write to every object's header and so copy every
     # page: move them out of its reach (gc.freeze, CPython 3.7+)

@@ -19,7 +19,7 @@ taken from the hierarchy root.  Family cgroups are ``<base>/<name>``.
 from __future__ import annotations
 
 import abc
-
+import contextlib
 import errno
 import os
 import signal
@@ -121,17 +121,38 @@ def self_cgroup(key: str) -> str:
     return "/"
 
 
+# cgroup files are read and written with plain os calls (one open, one read or write, one
+# close): a forked starter touches a dozen of them per job, and Python's buffered text
+# files cost several times more to set up than the I/O itself.  The effect is that of
+# open(path, "w").write(value) / open(path).read() (cgroup files hold ASCII).
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+
 def _write(path: str, value: str) -> None:
-    with open(path, "w") as f:
-        f.write(value)
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
 
 
 def _read(path: str) -> str | None:
     try:
-        with open(path) as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        chunks = []
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            chunks.append(data)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def _read_pids(path: str) -> set[int]:
@@ -226,7 +247,43 @@ class Cgroup(abc.ABC):
     def _remove_dirs(self) -> None:
         """Implemented by the v1 and v2 classes."""
 
+    def _home_procs_files(self) -> list[str]:
+        """The cgroup.procs files that put the calling process back where it is now
+        (the v1 and v2 classes say)."""
+        return []
+
+    def populated(self) -> bool:
+        """Whether any process is in the cgroup or a sub-cgroup of it.  Raises OSError
+        when that cannot be read."""
+        return bool(self.procs())
+
     # shared behaviour ----------------------------------------------------
+    @contextlib.contextmanager
+    def joined(self):
+        """Run the ``with`` block with the calling process inside this cgroup, then move it
+        back to the cgroups it was in.  A child forked or spawned inside the block is born
+        in the cgroup, so the job and everything it later forks are in it from their first
+        instruction: HTCondor's starter places the job in its cgroup before exec (it clones
+        with CLONE_INTO_CGROUP where it can, cgroup_tracker / ProcFamilyDirectCgroupV2),
+        and a spawn without a pre-exec step in the child (posix_spawn) can get the same
+        guarantee only so.  Yields whether joining worked in every hierarchy.  Raises
+        :class:`CgroupError` when the process cannot be moved back (it then stays in the
+        cgroup: :meth:`kill_all` spares the caller)."""
+        home = self._home_procs_files()      # read before we move
+        me = str(os.getpid())
+        ok = self.add(os.getpid())
+        try:
+            yield ok
+        finally:
+            failed = []
+            for path in home:
+                try:
+                    _write(path, me)
+                except OSError as e:
+                    failed.append(f"{path}: {e.strerror}")
+            if failed:
+                raise CgroupError(f"cannot leave cgroup {self.name}: {'; '.join(failed)}")
+
     def kill_all(self, timeout: float = 5.0) -> bool:
         """SIGKILL every process in the cgroup, freezing first so nothing can
         fork in between (HTCondor's "freezer then kill").  Loops until the
@@ -286,6 +343,7 @@ class CgroupV1(Cgroup):
         super().__init__(name)
         self.dirs = dirs  # controller -> absolute directory
         self.rel: dict[str, str] = {}
+        self.mounts: dict[str, str] = {}   # controller -> mount point (open_cgroup fills it)
 
     def add(self, pid: int) -> bool:
         ok = True
@@ -302,6 +360,21 @@ class CgroupV1(Cgroup):
             for sub in _subtree(d):
                 out |= _read_pids(os.path.join(sub, "cgroup.procs"))
         return out
+
+    def populated(self) -> bool:
+        """One read where the pids hierarchy is mounted: ``pids.current`` counts the tasks of
+        the cgroup and of all its sub-cgroups (Documentation/cgroup-v1/pids.rst); every
+        family process is in all our hierarchies.  Otherwise :meth:`procs`."""
+        d = self.dirs.get("pids")
+        if d:
+            fd = os.open(os.path.join(d, "pids.current"), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                return int(os.read(fd, 64).strip() or b"0") > 0
+            except ValueError:
+                pass
+            finally:
+                os.close(fd)
+        return bool(self.procs())
 
     def contains(self, cgroups: dict[str, str]) -> bool:
         for ctl in ("freezer", "cpuacct", "memory", "pids"):
@@ -379,6 +452,41 @@ class CgroupV1(Cgroup):
         for d in self.dirs.values():
             _rmdir_tree(d)
 
+    def _home_procs_files(self) -> list[str]:
+        """cgroup.procs of the calling process's own cgroup in each hierarchy we use (from
+        /proc/self/cgroup as it is now)."""
+        own = _own_cgroups()
+        out = []
+        for ctl, d in self.dirs.items():
+            rel = own.get(ctl)
+            if rel is not None:
+                mnt = self.mounts.get(ctl) or _mount_of(d)
+                out.append(os.path.join(mnt, rel.lstrip("/"), "cgroup.procs"))
+        return out
+
+
+def _own_cgroups() -> dict[str, str]:
+    """The calling process's cgroups now, read from /proc/self/cgroup (never the
+    remembered copy: a process may have moved since): v1 controller name -> path, and
+    "" -> the v2 path.  Empty when unreadable."""
+    out: dict[str, str] = {}
+    try:
+        with open("/proc/self/cgroup", "rb") as f:
+            text = f.read().decode()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        hid, sep, rest = line.partition(":")
+        ctls, sep2, path = rest.partition(":")
+        if not sep2:
+            continue
+        if hid == "0" and ctls == "":
+            out[""] = path
+        for ctl in ctls.split(","):
+            if ctl:
+                out.setdefault(ctl, path)
+    return out
+
 
 def _mount_of(path: str) -> str:
     best = ""
@@ -411,6 +519,18 @@ class CgroupV2(Cgroup):
         for sub in _subtree(self.path):
             out |= _read_pids(os.path.join(sub, "cgroup.procs"))
         return out
+
+    def populated(self) -> bool:
+        """``populated 1`` in cgroup.events covers the cgroup and its sub-cgroups
+        (Documentation/admin-guide/cgroup-v2.rst)."""
+        ev = _read(os.path.join(self.path, "cgroup.events"))
+        if ev is None:
+            return bool(self.procs())
+        for line in ev.splitlines():
+            k, _, v = line.partition(" ")
+            if k == "populated":
+                return v.strip() != "0"
+        return bool(self.procs())
 
     def contains(self, cgroups: dict[str, str]) -> bool:
         p = cgroups.get("")
@@ -490,6 +610,12 @@ class CgroupV2(Cgroup):
     def _remove_dirs(self) -> None:
         _rmdir_tree(self.path)
 
+    def _home_procs_files(self) -> list[str]:
+        rel = _own_cgroups().get("")
+        if rel is None:
+            return []
+        return [os.path.join(_mount_of(self.path), rel.lstrip("/"), "cgroup.procs")]
+
 
 def detect_mode() -> str | None:
     """Which cgroup flavour to use: "v2" when the unified hierarchy is mounted
@@ -538,6 +664,15 @@ def _enable_v2_controllers(mount: str, rel: str) -> None:
         cur = os.path.join(cur, p)
 
 
+def _make_dir(path: str) -> None:
+    """mkdir ``path``, its parents too when missing (one system call in the usual case, the
+    base existing).  Raises FileExistsError when it exists, else OSError."""
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        os.makedirs(path)
+
+
 def open_cgroup(name: str, base: str = "htcondor", mode: str | None = None) -> Cgroup:
     """Create (or adopt, if it exists) the family cgroup ``<base>/<name>``.
 
@@ -555,11 +690,13 @@ def open_cgroup(name: str, base: str = "htcondor", mode: str | None = None) -> C
         for ctl, mnt in mounts.items():
             rel = os.path.join(_base_rel(base, ctl), name)
             d = os.path.join(mnt, rel.lstrip("/"))
-            if not os.path.isdir(d):
-                try:
-                    os.makedirs(d)
-                    created = True
-                except OSError as e:
+            try:
+                _make_dir(d)
+                created = True
+            except OSError as e:
+                if isinstance(e, FileExistsError) and os.path.isdir(d):
+                    pass                                    # adopted
+                else:
                     if created:
                         try:
                             cg._remove_dirs()
@@ -568,6 +705,7 @@ def open_cgroup(name: str, base: str = "htcondor", mode: str | None = None) -> C
                     raise CgroupError(f"cannot create cgroup {d}: {e.strerror}") from None
             cg.dirs[ctl] = d
             cg.rel[ctl] = rel
+            cg.mounts[ctl] = mnt
         cg.created = created
         return cg
     if mode == "v2":

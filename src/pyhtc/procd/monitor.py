@@ -775,7 +775,8 @@ class ProcFamilyMonitor:
                 if f.cgroup is not None:
                     cg, f.cgroup = f.cgroup, None
                     try:
-                        cg.thaw()
+                        if not cg.created:   # remove() thaws the cgroups it deletes itself
+                            cg.thaw()
                         cg.remove(kill=False)
                     except (CgroupError, OSError) as e:
                         log.warning("shutdown: %s", e)

@@ -193,12 +193,23 @@ def become_subreaper() -> bool:
     found by walking down from here keeps its daemonized grandchildren.  Not inherited
     across fork.  Returns False where unsupported."""
     try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(1), ctypes.c_ulong(0),
-                          ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
+        prctl, c_ulong = _prctl()
+        return prctl(_PR_SET_CHILD_SUBREAPER, c_ulong(1), c_ulong(0), c_ulong(0), c_ulong(0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+_PRCTL = None
+
+
+def _prctl():
+    """(libc prctl, ctypes.c_ulong), looked up once per process (and so once per fork
+    server: its children inherit it).  Raises OSError or AttributeError where absent."""
+    global _PRCTL
+    if _PRCTL is None:
+        import ctypes
+        _PRCTL = (ctypes.CDLL(None, use_errno=True).prctl, ctypes.c_ulong)
+    return _PRCTL
 
 
 def snapshot() -> dict[int, ProcInfo]:
@@ -229,14 +240,6 @@ def get_proc_info(pid: int) -> ProcInfo | None:
             return _from_psutil(p.as_dict(_ATTRS, ad_value=None))
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return None
-
-
-def pid_alive(pid: int, birthday: float | None = None) -> bool:
-    """True if ``pid`` exists, is not a zombie and (if given) has ``birthday``."""
-    pi = get_proc_info(pid)
-    if pi is None or pi.zombie:
-        return False
-    return birthday is None or abs(pi.birthday - birthday) < 0.02
 
 
 def pid_alive(pid) -> bool:

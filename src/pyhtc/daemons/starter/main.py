@@ -16,8 +16,9 @@ Follows src/condor_starter.V6.1 (starter.cpp, os_proc.cpp, vanilla_proc.cpp):
   (ShouldTransferFiles NO, or IF_NEEDED with the same FileSystemDomain); ``In``/``Out``/
   ``Err`` are relative to that directory;
 - the job is a procd family (:class:`pyhtc.procd.ProcFamilyMonitor` in-process) in its own
-  cgroup when cgroups are usable (made before the job starts; the job joins it before it
-  execs), with the memory limit set to the slot's Memory; a kill by the kernel's OOM killer
+  cgroup when cgroups are usable (made before the job starts; the job is born in it: it
+  is started with posix_spawn while the starter steps into the cgroup, :mod:`.spawn`), with
+  the memory limit set to the slot's Memory; a kill by the kernel's OOM killer
   puts the job on hold with code 34 (JobOutOfResources, subcode 102) and HTCondor's reason
   text.  The starter is a child subreaper, so the job's daemonized descendants are
   re-parented to it; the family is found from the job, the starter and the cgroup, and
@@ -42,9 +43,11 @@ Command line: ``condor_starter -f [-t] -a SLOT -job-ad FILE -machine-ad FILE -ex
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import signal
+import stat
 import sys
 import time
 from typing import Optional
@@ -55,9 +58,10 @@ from pyhtc.config import Config, ConfigError
 from pyhtc.daemoncore.log import Category, DebugLog
 
 from .environment import parse_arguments, parse_environment
+from .lazyad import LazyAd, full_ad
 
 #: modules imported at first use; a fork server (pyhtc.daemoncore.zygote) imports them once
-FORK_SERVER_PRELOAD = ("pwd", "select", "io", "pyhtc.procd", "pyhtc.procd.monitor", "pyhtc.procd.cgroups",
+FORK_SERVER_PRELOAD = ("pwd", "select", "io", "fcntl", "pyhtc.daemons.starter.spawn", "pyhtc.daemons.starter.lazyad", "pyhtc.procd", "pyhtc.procd.monitor", "pyhtc.procd.cgroups",
                        "pyhtc.procd.procinfo", "pyhtc.daemons.starter.scripts",
                        "pyhtc.daemons.starter.transfer", "pyhtc.filetransfer.plan",
                        "pyhtc.filetransfer", "pyhtc.config.detect", "psutil")
@@ -149,7 +153,7 @@ class Starter:
                     raise OSError("no file to move")
                 os.rename(src, dst)
             except OSError:
-                write_ad(dst, ad)
+                write_ad(dst, full_ad(ad))
         if self.user is not None:
             for path in (self.sandbox, os.path.join(self.sandbox, ".job.ad"),
                          os.path.join(self.sandbox, ".machine.ad")):
@@ -209,7 +213,8 @@ class Starter:
             args = []
         return [cmd] + args
 
-    def _open(self, attr: str, cwd: str, mode: str):
+    def _stdio_path(self, attr: str, cwd: str) -> tuple[str, bool]:
+        """(path, append) of the job's ``In``, ``Out`` or ``Err``."""
         name = self.job.get(attr)
         if not isinstance(name, str) or not name:
             name = os.devnull
@@ -225,17 +230,38 @@ class Starter:
         append = attr != "In" and (stream or self.job.get("WantFTOnCheckpoint") is True
                                    or self.job.get("WantCheckpointSignal") is True
                                    or self.job.get("DontAppend") is False)
+        return path, append
+
+    def open_stdio(self, cwd: str) -> list[int]:
+        """Descriptors (close-on-exec) of the job's In (read), Out and Err (truncated, or
+        appended to, see :meth:`_stdio_path`), opened with the job's identity when we run
+        it as another account (HTCondor opens them in user priv), never as root.  Raises
+        OSError as ``open()`` would (IsADirectoryError for a directory)."""
+        plan = [self._stdio_path(attr, cwd) for attr in ("In", "Out", "Err")]
         user = getattr(self, "user", None)
-        if user is None:
-            return open(path, "rb" if mode == "r" else ("ab" if append else "wb"))
-        # open with the job's identity (HTCondor does this in user priv), never as root
-        os.setegid(user.pw_gid)
-        os.seteuid(user.pw_uid)
+        if user is not None:
+            os.setegid(user.pw_gid)
+            os.seteuid(user.pw_uid)
+        fds: list[int] = []
         try:
-            return open(path, "rb" if mode == "r" else ("ab" if append else "wb"))
+            for i, (path, append) in enumerate(plan):
+                if i == 0:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                    fds.append(fd)
+                    if stat.S_ISDIR(os.fstat(fd).st_mode):    # as open(path, "rb")
+                        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+                else:
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_APPEND if append else os.O_TRUNC)
+                    fds.append(os.open(path, flags, 0o666))
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
         finally:
-            os.seteuid(0)
-            os.setegid(0)
+            if user is not None:
+                os.seteuid(0)
+                os.setegid(0)
+        return fds
 
     # -- pre and post commands (scripts.py) ----------------------------------------------------
     def run_script(self, name: str) -> Optional[C.ClassAd]:
@@ -247,7 +273,7 @@ class Starter:
         if not scripts.wanted(self.job, name):
             return None
         self.log.dprintf(Category.ALWAYS, f"Job {name}Cmd: {self.job[name + 'Cmd']}")
-        if not scripts.allowed(self.config, self.machine, self.job):
+        if not scripts.allowed(self.config, full_ad(self.machine), full_ad(self.job)):
             self.log.dprintf(Category.ALWAYS, "STARTER_ALLOW_JOB_PRE_AND_POST_CMD evaluated to false, "
                              "PreCmd and PostCmd will be ignored")
             return None
@@ -291,8 +317,8 @@ class Starter:
     # -- running ----------------------------------------------------------------------------
     def start_job(self):
         """Start the job and track its family.  Its cgroup (when cgroups are usable) is made
-        first and the forked child joins it before it drops root and execs, so nothing the
-        job runs escapes; the family is then found by walking down from the job and from us
+        first and the job is born in it, already with its own identity (posix_spawn with the
+        starter inside the cgroup, :mod:`.spawn`), so nothing the job runs escapes; the family is then found by walking down from the job and from us
         (a child subreaper: the job's daemonized descendants are re-parented to us) and
         through the cgroup -- never by reading the whole process table, so the cost follows
         the family's size, not the machine's."""
@@ -303,18 +329,21 @@ class Starter:
         argv = self.command(cwd)
         env = self.environment(cwd)
         cgroup = self._make_cgroup()
-        fin, fout, ferr = self._open("In", cwd, "r"), self._open("Out", cwd, "w"), self._open("Err", cwd, "w")
+        try:
+            stdio = self.open_stdio(cwd)
+        except OSError:
+            self._drop_cgroup(cgroup)
+            raise
         try:
             user = getattr(self, "user", None)
             ids = (user.pw_uid, user.pw_gid, user.pw_name) if user is not None else None
-            self.proc = HeldProcess(argv, cwd, env, (fin.fileno(), fout.fileno(), ferr.fileno()), ids,
-                                    join=cgroup, hold=False)
+            self.proc = HeldProcess(argv, cwd, env, tuple(stdio), ids, join=cgroup, hold=False)
         except OSError:
             self._drop_cgroup(cgroup)
             raise
         finally:
-            for f in (fin, fout, ferr):
-                f.close()
+            for fd in stdio:
+                os.close(fd)
         self.job_pid = self.proc.pid
         if getattr(self, "start_time", None) is None:   # kept across checkpoint restarts
             self.start_time = time.time()
@@ -408,7 +437,7 @@ class Starter:
     def _cgroup_busy(self) -> bool:
         """Whether the job's cgroup still holds a process (True when it cannot be read)."""
         try:
-            return bool(self.cgroup.procs())
+            return self.cgroup.populated()
         except OSError:
             return True
 
@@ -469,9 +498,10 @@ class Starter:
             except (SyntaxError, C.ClassAdException):
                 v = None
             return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-        machine = num(self.machine, "MachineMaxVacateTime", self.job)
+        job_ad, machine_ad = full_ad(self.job), full_ad(self.machine)
+        machine = num(machine_ad, "MachineMaxVacateTime", job_ad)
         machine = 600 if machine is None else machine
-        job = num(self.job, "JobMaxVacateTime", self.machine)
+        job = num(job_ad, "JobMaxVacateTime", machine_ad)
         return max(0, min(machine, job) if job is not None else machine)
 
     def wait_job(self) -> int:
@@ -644,7 +674,7 @@ class Starter:
         self.snapshot = None
         if not self.transfers():
             return True
-        err = transfer.receive_input(self.job, self.sandbox, self.config)
+        err = transfer.receive_input(full_ad(self.job), self.sandbox, self.config)
         if err is None:
             self.snapshot = snapshot_sandbox(self.sandbox)
             return True
@@ -662,23 +692,34 @@ class Starter:
         from . import transfer
         if result.get("Outcome") != "Exited" or not self.transfers():
             return
-        err = transfer.send_output(self.job, self.sandbox, getattr(self, "snapshot", None), self.config)
+        err = transfer.send_output(full_ad(self.job), self.sandbox, getattr(self, "snapshot", None),
+                                   self.config)
         if err is not None:
             self.log.dprintf(Category.ALWAYS, f"ERROR: {err[2]}")
             result.update({"Outcome": "Held", "HoldReasonCode": err[0], "HoldReasonSubCode": err[1],
                            "HoldReason": err[2]})
 
-    def mirror_for_shadow(self, suffix: str, ad: C.ClassAd, text: str | None = None) -> None:
+    def mirror_for_shadow(self, suffix: str, ad: C.ClassAd, text: str | None = None,
+                          same_as: str | None = None) -> None:
         """Until the shadow<->starter CEDAR protocol exists: when the job ad names
         ``_condor_ShadowResultFile`` (set by pyhtc's condor_shadow on the same host), also
         write a ".started" marker (StarterPid), the usage (``suffix`` ".update"), the result
         (suffix "") there, and a ".done" marker once the sandbox is cleaned up (the starter
-        then exits).  ``text``: the ad already in old syntax."""
+        then exits).  ``text``: the ad already in old syntax.  ``same_as``: a file already
+        holding exactly that text, never rewritten in place (ad files are replaced whole):
+        it is hard-linked under the new name when possible -- one directory entry instead
+        of a new file, which costs several times more; the new name appears at once, whole,
+        as with the rename of a written file."""
         path = self.job.get("_condor_ShadowResultFile")
         if not isinstance(path, str) or not path:
             return
         try:
-            _write_text(path + suffix, ad.printOld() if text is None else text)
+            try:
+                if same_as is None:
+                    raise OSError("nothing to link")
+                os.link(same_as, path + suffix)
+            except OSError:       # absent, another file system, the name taken...
+                _write_text(path + suffix, ad.printOld() if text is None else text)
         except OSError as exc:
             self.log.dprintf(Category.ALWAYS, f"Cannot write {path + suffix} for the shadow: {exc}")
             return
@@ -695,9 +736,20 @@ class Starter:
         finally:
             os.close(fd)
 
+    def mark_started(self) -> None:
+        """The shadow's ".started" marker (StarterPid = our pid)."""
+        self.mirror_for_shadow(".started", C.ClassAd({"StarterPid": self.pid}))
+
+    def mark_done(self) -> None:
+        """The shadow's ".done" marker, written once the sandbox is cleaned up: the same
+        text as ".started", so that file is linked when it is there."""
+        path = self.job.get("_condor_ShadowResultFile")
+        started = path + ".started" if isinstance(path, str) and path else None
+        self.mirror_for_shadow(".done", C.ClassAd({"StarterPid": self.pid}), same_as=started)
+
     def cleanup(self) -> None:
         """Remove the sandbox and the usage file."""
-        shutil.rmtree(self.sandbox, ignore_errors=True)
+        _remove_tree(self.sandbox)
         try:
             os.unlink(self.update_path)
         except FileNotFoundError:
@@ -705,16 +757,27 @@ class Starter:
 
 
 class HeldProcess:
-    """A child forked now that execs ``argv`` (as ``ids`` = (uid, gid, user name) when
-    given).  ``join``: a :class:`pyhtc.procd.cgroups.Cgroup` the child moves itself into
-    first, while still root (HTCondor's starter places the job in its cgroup before exec
-    too).  ``hold``: the child waits at a pipe until :meth:`release` (so it can be put in
-    its family first); otherwise the constructor waits for the exec itself.
+    """A child started now that execs ``argv`` (as ``ids`` = (uid, gid, user name) when
+    given).  ``join``: a :class:`pyhtc.procd.cgroups.Cgroup` the child is in before it
+    execs (HTCondor's starter places the job in its cgroup before exec too).  ``hold``:
+    the child is forked and waits at a pipe until :meth:`release` (so it can be put in its
+    family first); otherwise it is started with ``posix_spawn`` (:mod:`.spawn`: no copy of
+    the starter) and the constructor returns once the exec has succeeded.
     ``poll()`` gives None while it runs, else its exit code (negative: killed by that
     signal).  Raises OSError if the exec fails."""
 
     def __init__(self, argv: list[str], cwd: str, env: dict, stdio: tuple[int, int, int],
                  ids: Optional[tuple[int, int, str]] = None, join=None, hold: bool = True):
+        self.returncode: Optional[int] = None
+        if not hold and hasattr(os, "posix_spawn"):
+            # no fork of this big process: posix_spawn with the same pre-exec steps (.spawn)
+            from .spawn import spawn_job
+            try:
+                self.pid = spawn_job(argv, cwd, env, stdio, ids, join)
+            except OSError as exc:
+                raise OSError(f"cannot execute the job: {exc}") from None
+            self._go = self._err = None
+            return
         go_r, go_w = os.pipe() if hold else (-1, -1)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
@@ -812,12 +875,38 @@ def _failed(st: Starter, slot: str, exc: Exception) -> int:
     return 1
 
 
+def _remove_tree(path: str) -> None:
+    """``shutil.rmtree(path, ignore_errors=True)``, in a few system calls when ``path``
+    holds only files and symbolic links (the usual sandbox: the two ad files); anything
+    else (a sub-directory, a file that cannot be removed) is left to rmtree."""
+    try:
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _write_text(path: str, text: str) -> None:
-    """Write an ad's old-syntax ``text`` to ``path`` atomically (as adfile.write_ad)."""
+    """Write an ad's old-syntax ``text`` to ``path`` atomically (as adfile.write_ad: a
+    temporary file renamed over it, mode 0666 & ~umask, the locale's encoding), with plain
+    os calls (no buffered text file to set up for one write)."""
+    data = text.encode(_ENCODING)
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
+
+
+_ENCODING = __import__("locale").getpreferredencoding(False)
 
 
 def _truthy(v) -> bool:
@@ -876,6 +965,18 @@ def fork_server_warmup() -> None:
     Config.load("STARTER", None, environ=dict(os.environ), read_user_config=False)
     cgroups.remember_hierarchy()
     procinfo.read_pid(os.getpid())          # the boot time, read once
+    try:
+        procinfo._prctl()                   # libc's prctl, looked up once (become_subreaper)
+    except (OSError, AttributeError):
+        pass
+    # load the C library's name-service configuration and modules (nsswitch.conf, passwd,
+    # group) once: the account and group lookups of job_user and initgroups reuse them
+    import pwd
+    try:
+        pwd.getpwnam("nobody")
+        os.getgrouplist("nobody", pwd.getpwnam("nobody").pw_gid)
+    except (KeyError, OSError):
+        pass
     # first uses that fill lazy caches (parsers, formatters, the time zone)
     ad = C.parseOne(_WARMUP_AD, C.ParserType.Old)
     ad.printOld()
@@ -918,8 +1019,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     execute = ns.execute or config.param("EXECUTE") or "/tmp"
     log.dprintf(Category.ALWAYS, f"** condor_starter (CONDOR_STARTER) STARTING UP, PID = {os.getpid()}, slot {ns.slot}")
     try:
-        job, machine = read_ad(ns.job_ad), read_ad(ns.machine_ad)
-    except (OSError, SyntaxError) as exc:
+        # values are parsed when the starter reads them (.lazyad); the files themselves
+        # move into the sandbox as they are
+        job, machine = LazyAd.read(ns.job_ad), LazyAd.read(ns.machine_ad)
+    except (OSError, ValueError) as exc:
         log.dprintf(Category.ERROR, f"ERROR: cannot read the job or machine ad: {exc}")
         return 1
     st = Starter(ns.slot, job, machine, execute, config, log)
@@ -933,7 +1036,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                     os.unlink(p)
                 except OSError:
                     pass
-        st.mirror_for_shadow(".started", C.ClassAd({"StarterPid": os.getpid()}))
+        st.mark_started()
         if not st.transfer_input():
             return 1
         held = st.run_script("Pre")
@@ -945,9 +1048,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 result.update(held)
             text = result.printOld()
             _write_text(st.result_path, text)
-            st.mirror_for_shadow("", result, text)
+            st.mirror_for_shadow("", result, text, same_as=st.result_path)
             st.cleanup()
-            st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
+            st.mark_done()
             return 0
         st.start_job()
     except (OSError, ValueError) as exc:
@@ -968,10 +1071,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     st.transfer_output(result)
     text = result.printOld()
     _write_text(st.result_path, text)
-    st.mirror_for_shadow("", result, text)
+    st.mirror_for_shadow("", result, text, same_as=st.result_path)
     log.dprintf(Category.ALWAYS, f"Job exited: {text.strip().replace(chr(10), '; ')}")
     st.cleanup()
-    st.mirror_for_shadow(".done", C.ClassAd({"StarterPid": os.getpid()}))
+    st.mark_done()
     log.dprintf(Category.ALWAYS, f"**** condor_starter (condor_STARTER) pid {os.getpid()} EXITING WITH STATUS 0")
     return 0
 
