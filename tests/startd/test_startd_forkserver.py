@@ -110,5 +110,7 @@ def test_a_dead_fork_server_fails_the_request_then_a_new_one_serves(target):
     run_dc(setup)
     assert "fork server failed" in got["error"]
     assert got["new_zygote"]
-    # the first child's exit was never told by the stopped fork server: unknown (-1)
-    assert got["codes"] == {got["first"]: -1, got["second"]: 6}
+    # the first child's exit: 4 when the fork server told it before it was stopped, else
+    # unknown (-1), reported once its orphan is noticed -- either way exactly once
+    assert set(got["codes"]) == {got["first"], got["second"]}
+    assert got["codes"][got["first"]] in (4, -1) and got["codes"][got["second"]] == 6
