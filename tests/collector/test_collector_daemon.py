@@ -62,8 +62,12 @@ print(json.dumps(out, sort_keys=True))
     assert out["locate"] == "<127.0.0.1:4001>"
 
 
-def test_reply_of_several_megabytes_in_big_packets(collector):
-    # the reply (about 3 MB) goes in 1 MiB packets; the real client must take them
+@pytest.mark.parametrize("encryption", ["REQUIRED", "NEVER"])
+def test_reply_of_several_megabytes_in_big_packets(collector, encryption):
+    # the reply (about 3 MB) goes in 1 MiB packets, each written as soon as it is sealed;
+    # the real client must take them, and every ad it gets must be the ad advertised,
+    # attribute by attribute (values of every kind, expressions unparsed the same way),
+    # plus only what the collector adds
     code = f"""
 coll = htcondor2.Collector({collector.host_port!r})
 ads = []
@@ -71,6 +75,14 @@ for i in range(300):
     a = classad2.ClassAd({{'MyType': 'Machine', 'Name': 'big%d@x' % i, 'MyAddress': '<127.0.0.1:6>'}})
     for k in range(60):
         a['Attr%d' % k] = 'value %d of %d ' % (k, i) + 'x' * 120
+    a['Cpus'] = i
+    a['Load'] = i / 7.0
+    a['Idle'] = i % 2 == 0
+    a['Quote'] = 'say "hi" \\\\ back'
+    a['Slots'] = [1, 'two', 3.5]
+    a['Nested'] = classad2.ClassAd({{'a': 1, 'b': 'c'}})
+    a['Start'] = classad2.ExprTree('(TARGET.RequestCpus <= MY.Cpus) && (KeyboardIdle > 15 * 60) || isUndefined(Foo)')
+    a['Rank'] = classad2.ExprTree('ifThenElse(Owner =?= "alice", 10, strcat("a", "b") == "ab")')
     ads.append(a)
 coll.advertise(ads, 'UPDATE_STARTD_AD')
 import time
@@ -79,12 +91,29 @@ for _ in range(100):
     if len(got) == 300:
         break
     time.sleep(0.05)
-print(len(got), sorted(a['Attr59'] for a in got)[0][:16], len(got[0]))
+sent = {{a['Name']: a for a in ads}}
+bad, extra = [], set()
+for g in got:
+    a = sent[g['Name']]
+    for k in a.keys():
+        if k not in g or repr(g.lookup(k)) != repr(a.lookup(k)):
+            bad.append((g['Name'], k, repr(g.lookup(k)) if k in g else None, repr(a.lookup(k))))
+    extra |= set(g.keys()) - set(a.keys())
+print(json.dumps([len(got), bad[:5], len(bad), sorted(extra)]))
 """
-    r = run_client(code)
+    # (once a session key is exchanged the channel is AES-GCM, whatever ENCRYPTION says:
+    # the clear case is a raw command, without negotiation)
+    r = run_client(code, _CONDOR_SEC_CLIENT_ENCRYPTION=encryption,
+                   **({"_CONDOR_SEC_CLIENT_NEGOTIATION": "NEVER"} if encryption == "NEVER" else {}))
     assert r.returncode == 0, r.stderr + collector.log_text()
-    assert r.stdout.split()[:4] == ["300", "value", "59", "of"]
-    assert int(r.stdout.split()[-1]) >= 62
+    n, bad, nbad, extra = json.loads(r.stdout)
+    assert n == 300 and nbad == 0, bad
+    assert set(extra) <= {"LastHeardFrom", "AuthenticatedIdentity", "AuthenticationMethod"}
+    assert "LastHeardFrom" in extra
+    replies = [line for line in collector.log_text().splitlines()
+               if "Query QUERY_STARTD_ADS" in line and ": 300 ad(s)" in line]
+    assert replies and all(line.endswith(" AES-GCM") == (encryption == "REQUIRED")
+                           for line in replies), replies
 
 
 def test_udp_update_and_invalidate(collector):

@@ -346,21 +346,81 @@ class ReliConnection:
             pieces = [payload]
         last = len(pieces) - 1
         out = []
-        if aes is not None:
-            for i, piece in enumerate(pieces):
-                first_aad = (self._frozen[0] + self._frozen[1]) if aes.counter == 0 else b""
-                out.extend(aes.seal_parts(piece, 1 if i == last else 0, first_aad))
-        else:
-            digest = self._sent_digest
-            for i, piece in enumerate(pieces):
-                header = _HEADER.pack(1 if i == last else 0, len(piece))
-                if not digest._dead:
-                    digest.update(header + piece)
-                out.append(header)
-                out.append(piece)
+        for i, piece in enumerate(pieces):
+            out.extend(self._frame(piece, 1 if i == last else 0))
         data = out[0] if len(out) == 1 else b"".join(out)
         self.bytes_sent += len(data)
         return data
+
+    def _frame(self, piece, end: int) -> tuple:
+        """One outgoing packet of payload ``piece`` (bytes-like, 1..:data:`BIG_CHUNK`
+        bytes) as the buffers to write in order: header and payload in clear (the
+        handshake digest updated), or header [+ IV] and ciphertext + tag once AES is on."""
+        aes = self._send_aes
+        if aes is not None:
+            first_aad = (self._frozen[0] + self._frozen[1]) if aes.counter == 0 else b""
+            return aes.seal_parts(piece, end, first_aad)
+        header = _HEADER.pack(end, len(piece))
+        digest = self._sent_digest
+        if not digest._dead:
+            digest.update(header + piece)
+        return header, piece
+
+    def message_packets(self, pieces, chunk: int | None = None):
+        """The wire packets of one message whose payload is ``pieces`` (an iterable of
+        bytes-like objects) joined, made one at a time: yields, per packet, the buffers to
+        write in order (see :meth:`_frame`).  Nothing is yielded for an empty payload.
+
+        :meth:`send_message` needs the payload whole; this takes it in pieces and never
+        joins more than a packet's worth, so a sender can put each packet on the wire
+        while the next is made -- a 60 MB query reply is neither joined nor held twice,
+        and the receiver reads (and decrypts) the first packets while the last are still
+        being sealed.  The packets are those :meth:`send_message` would make of the
+        joined payload (same size, same ``end`` flags: 1 on the last only; reli_sock.cpp).
+        ``chunk`` as in :meth:`send_message`.  The connection's state (AES counter,
+        handshake digest, :attr:`bytes_sent`) advances as packets are taken, so the
+        caller must write every packet taken, in order."""
+        chunk = chunk or self.chunk
+        if chunk > BIG_CHUNK:
+            raise ValueError(f"packet payload of {chunk} bytes exceeds {BIG_CHUNK}")
+        frame = self._frame
+        for piece, last in _payload_chunks(pieces, chunk):
+            parts = frame(piece, 1 if last else 0)
+            self.bytes_sent += sum(map(len, parts))
+            yield parts
+
+
+def _payload_chunks(pieces, chunk: int):
+    """``pieces`` (bytes-like) cut into packet payloads of ``chunk`` bytes (the last one
+    shorter): yields ``(payload, is_last)``.  At most one packet's worth plus one piece is
+    joined at a time; a piece larger than ``chunk`` is sliced, not copied."""
+    held: list = []
+    size = 0
+    pending = None
+    join = b"".join
+    for p in pieces:
+        n = len(p)
+        if not n:
+            continue
+        held.append(p)
+        size += n
+        if size > chunk:  # cut all whole chunks but the last (it may end the message)
+            data = held[0] if len(held) == 1 else join(held)
+            view = memoryview(data)
+            pos = 0
+            while size - pos > chunk:
+                if pending is not None:
+                    yield pending, False
+                pending = view[pos:pos + chunk]
+                pos += chunk
+            held = [view[pos:]]
+            size -= pos
+    if size:
+        if pending is not None:
+            yield pending, False
+        pending = held[0] if len(held) == 1 else join(held)
+    if pending is not None:
+        yield pending, True
 
 
 def _seal_batch(conn: "ReliConnection", payloads) -> list[bytes] | None:

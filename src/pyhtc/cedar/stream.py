@@ -8,6 +8,8 @@ needs an object with ``async recv_message()`` and ``async send_bytes(data)`` (se
 """
 from __future__ import annotations
 
+from itertools import chain as _chain
+
 from .codec import Decoder, Encoder
 from .framing import ReliConnection
 from .security.negotiation import CommandStart, Peer
@@ -138,6 +140,27 @@ class CedarStream:
         self._out = None
         data = self.conn.send_message(payload, BIG_CHUNK if big_packets else None)
         await self._io.send_bytes(data)
+
+    async def put_message_parts(self, pieces, *, big_packets: bool = False) -> None:
+        """Send whatever was put, then ``pieces`` (an iterable of bytes-like objects
+        already encoded in this stream's mode, e.g. ``int 1`` + wire ad per query result),
+        as one message, each packet written as soon as it is made
+        (:meth:`~pyhtc.cedar.framing.ReliConnection.message_packets`): the payload is
+        never joined whole, and the peer receives the first packets while the rest are
+        still being made (reli_sock.cpp reads and decrypts packets as they arrive, and
+        decodes once the last is in).  ``pieces`` may be a generator: it is consumed as
+        the packets go.  ``big_packets`` as in :meth:`put_message`."""
+        from .framing import BIG_CHUNK
+        if self._out is not None and len(self._out):
+            pieces = _chain((self._out.data,), pieces)
+        self._out = None
+        io = self._io
+        send_parts = getattr(io, "send_parts", None)
+        for parts in self.conn.message_packets(pieces, BIG_CHUNK if big_packets else None):
+            if send_parts is not None:
+                await send_parts(parts)
+            else:
+                await io.send_bytes(b"".join(parts))
 
     async def close(self) -> None:
         """Close the underlying connection (no-op for UDP)."""

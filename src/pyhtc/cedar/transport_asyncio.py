@@ -62,6 +62,16 @@ class _AsyncIO:
             self.writer.write(data)
             await self.writer.drain()
 
+    async def send_parts(self, parts) -> None:
+        """Write the buffers of one packet in order (no join: the kernel takes what
+        fits at once, the transport keeps the rest) and wait until the transport's
+        buffer is drained below its high-water mark -- the pace of the peer's reading."""
+        write = self.writer.write
+        for data in parts:
+            if data:
+                write(data)
+        await self.writer.drain()
+
     async def close(self) -> None:
         self.writer.close()
         try:

@@ -234,18 +234,31 @@ class Collector(Daemon):
             results = self.store.query(use, query, private=private)
             t1 = time.monotonic()
             # the reply is the stored wire text: "int 1, ad" per result, then "int 0"; each
-            # ad's encoding is made once and kept with it (WireText.encode), and the reply
-            # goes in 1 MiB packets (fewer AES-GCM seals here, fewer reads in the client)
-            crypto = stream.encrypted
-            parts: list = [_ONE] * (2 * len(results) + 1)
-            parts[1::2] = [ad.encode(crypto) for ad in results]
-            parts[-1] = _ZERO
-            await stream.put_message(b"".join(parts), big_packets=True)
-            # as collector.cpp's "Query info" line: matched, query_time, send_time
+            # ad's encoding is made once and kept with it (WireText.encode).  It goes in
+            # 1 MiB packets (fewer AES-GCM seals here, fewer reads in the client), each
+            # written as soon as it is sealed: the client reads and decrypts the first
+            # ones while the rest are made, and the reply is never joined whole
+            sent = stream.conn.bytes_sent
+            await stream.put_message_parts(_reply_pieces(results, stream.encrypted),
+                                           big_packets=True)
+            # as collector.cpp's "Query info" line: matched, query_time, send_time (and
+            # the reply's size on the wire, AES-GCM or not)
             self.log.dprintf(Category.COMMAND, f"Query {Command(command).name} from "
                              f"{stream.peer.address}: {len(results)} ad(s); "
-                             f"query_time={t1 - t0:.3f} send_time={time.monotonic() - t1:.3f}")
+                             f"query_time={t1 - t0:.3f} send_time={time.monotonic() - t1:.3f} "
+                             f"bytes={stream.conn.bytes_sent - sent}"
+                             f"{' AES-GCM' if stream.encrypted else ''}")
         return handler
+
+
+def _reply_pieces(results, crypto: bool):
+    """The query reply's payload in pieces (collector.cpp: ``int 1`` + putClassAd() per
+    result, then ``int 0``), each ad's bytes made when reached (cached in its WireText)."""
+    one = _ONE
+    for ad in results:
+        yield one
+        yield ad.encode(crypto)
+    yield _ZERO
 
 
 def main(argv=None) -> int:
