@@ -8,7 +8,8 @@ import sys
 from pyhtc import classad as C
 from pyhtc.daemoncore.log import DebugLog
 from pyhtc.daemons.starter.lazyad import LazyAd
-from pyhtc.daemons.starter.main import Starter, _remove_tree, _write_text
+from pyhtc.daemoncore.adfile import write_text
+from pyhtc.daemons.starter.main import Starter, _remove_tree
 
 
 def _starter(tmp_path, job_text):
@@ -24,7 +25,7 @@ def test_result_and_markers_for_the_shadow(tmp_path):
     assert C.parseOne(started, C.ParserType.Old)["StarterPid"] == os.getpid()
     result = C.ClassAd({"Outcome": "Exited", "ExitCode": 0})
     text = result.printOld()
-    _write_text(st.result_path, text)
+    write_text(st.result_path, text)
     st.mirror_for_shadow("", result, text, same_as=st.result_path)
     assert report.read_text() == text
     assert os.stat(report).st_ino == os.stat(st.result_path).st_ino      # linked, not copied

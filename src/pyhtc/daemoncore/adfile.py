@@ -18,7 +18,7 @@ from typing import Optional
 
 from pyhtc import classad as C
 
-__all__ = ["read_ad", "read_bytes", "read_text", "write_ad", "write_text"]
+__all__ = ["read_ad", "read_bytes", "read_text", "write_ad", "write_bytes", "write_text"]
 
 
 def read_bytes(path: str) -> bytes:
@@ -47,19 +47,25 @@ def read_text(path: str, encoding: Optional[str] = None, errors: str = "strict")
     return text
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file ``path + ".tmp"`` renamed over
-    it, so a reader never sees half of it), encoded as ``open(tmp, "w")`` would.  Raises
-    OSError, or UnicodeEncodeError (a ValueError) for text the encoding cannot hold."""
-    data = text.encode(locale.getpreferredencoding(False))
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+def write_bytes(path: str, data: bytes, mode: int = 0o666) -> None:
+    """Write ``data`` to ``path`` (created with ``mode`` & ~umask, or truncated), not
+    atomically: for a file nobody reads before the writer is done.  Raises OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file ``path + ".tmp"`` renamed over
+    it, so a reader never sees half of it), encoded as ``open(tmp, "w")`` would.  Raises
+    OSError, or UnicodeEncodeError (a ValueError) for text the encoding cannot hold."""
+    data = text.encode(locale.getpreferredencoding(False))
+    tmp = path + ".tmp"
+    write_bytes(tmp, data)
     os.replace(tmp, path)
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from typing import Optional
 
 from pyhtc import classad as C
 from pyhtc.cedar.security.match import EXECUTE_SIDE_MATCHSESSION_FQU, claim_session, parse_claim
 from pyhtc.cedar.security.sessions import Session
-from pyhtc.daemoncore.adfile import read_bytes
+from pyhtc.daemoncore.adfile import read_bytes, write_bytes
 
 __all__ = ["PRINTOLD_MARK", "read_claim_file", "session_line", "write_claim_file",
            "write_job_ad"]
@@ -33,23 +32,11 @@ __all__ = ["PRINTOLD_MARK", "read_claim_file", "session_line", "write_claim_file
 PRINTOLD_MARK = "# pyhtc: ClassAd.printOld()\n"
 
 
-def _write_new(path: str, data: bytes) -> None:
-    """Write ``data`` to a new file ``path`` (mode 0600; truncated if it exists).  Not
-    atomic: the file is complete before the shadow that reads it is started."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-
-
 def write_job_ad(path: str, ad: C.ClassAd) -> None:
     """Write ``ad`` to ``path`` for a shadow (mode 0600, UTF-8): :data:`PRINTOLD_MARK`, then
     ``ad.printOld()``.  Not atomic: the file is complete before the shadow that reads it
     is started.  Raises OSError."""
-    _write_new(path, (PRINTOLD_MARK + ad.printOld()).encode("utf-8", "surrogateescape"))
+    write_bytes(path, (PRINTOLD_MARK + ad.printOld()).encode("utf-8", "surrogateescape"), 0o600)
 
 
 def session_line(claim: str) -> str:
@@ -89,7 +76,7 @@ def write_claim_file(path: str, claim: str, session: str = "") -> None:
     """Write the claim file a shadow takes (mode 0600): the claim id, then (when the claim
     carries a session) its :func:`session_line`.  Raises OSError."""
     data = (claim + ("\n" + session if session else "") + "\n").encode()
-    _write_new(path, data)
+    write_bytes(path, data, 0o600)
 
 
 def read_claim_file(path: str) -> tuple[str, Optional[Session]]:

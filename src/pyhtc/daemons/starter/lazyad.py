@@ -26,15 +26,13 @@ iteration...) are those of the fully parsed ClassAd.
 """
 from __future__ import annotations
 
-import locale
-import os
 import re
 
 from pyhtc import classad as C
+from pyhtc.daemoncore.adfile import read_text
 
 __all__ = ["LazyAd"]
 
-_ENCODING = locale.getpreferredencoding(False)
 _MISSING = object()
 _NOT_SIMPLE = object()
 _INT = re.compile(r"(?:0|[1-9][0-9]{0,17})\Z")
@@ -101,20 +99,7 @@ class LazyAd:
         """The ad in the file ``path`` (read as ``open(path).read()`` would: the locale's
         encoding, ``\r\n`` and ``\r`` as ``\n``).  Raises OSError, or ValueError
         (UnicodeDecodeError) when its bytes are not text in that encoding."""
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            chunks = []
-            while True:
-                data = os.read(fd, 65536)
-                if not data:
-                    break
-                chunks.append(data)
-        finally:
-            os.close(fd)
-        text = b"".join(chunks).decode(_ENCODING)
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return cls(text, path)
+        return cls(read_text(path), path)
 
     def full(self) -> C.ClassAd:
         """The whole ad parsed (once): what ``read_ad`` of the file gives.  Raises

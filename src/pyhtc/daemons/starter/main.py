@@ -52,7 +52,7 @@ import sys
 import time
 from typing import Optional
 
-from pyhtc.daemoncore.adfile import read_ad, write_ad
+from pyhtc.daemoncore.adfile import read_ad, write_ad, write_text
 from pyhtc import classad as C
 from pyhtc.config import Config, ConfigError
 from pyhtc.daemoncore.log import Category, DebugLog
@@ -70,8 +70,6 @@ NUM_THREADS_VARS = ("CUBACORES GOMAXPROCS JULIA_NUM_THREADS MKL_NUM_THREADS NUME
                     "ROOT_MAX_THREADS TF_LOOP_PARALLEL_ITERATIONS TF_NUM_THREADS")
 HOLD_JOB_OUT_OF_RESOURCES = 34
 SUBCODE_MEMORY = 102
-
-
 
 
 def _num(value, default=0):
@@ -719,7 +717,7 @@ class Starter:
                     raise OSError("nothing to link")
                 os.link(same_as, path + suffix)
             except OSError:       # absent, another file system, the name taken...
-                _write_text(path + suffix, ad.printOld() if text is None else text)
+                write_text(path + suffix, ad.printOld() if text is None else text)
         except OSError as exc:
             self.log.dprintf(Category.ALWAYS, f"Cannot write {path + suffix} for the shadow: {exc}")
             return
@@ -890,25 +888,6 @@ def _remove_tree(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _write_text(path: str, text: str) -> None:
-    """Write an ad's old-syntax ``text`` to ``path`` atomically (as adfile.write_ad: a
-    temporary file renamed over it, mode 0666 & ~umask, the locale's encoding), with plain
-    os calls (no buffered text file to set up for one write)."""
-    data = text.encode(_ENCODING)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-_ENCODING = __import__("locale").getpreferredencoding(False)
-
-
 def _truthy(v) -> bool:
     return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0)
 
@@ -1047,7 +1026,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             if held is not None:
                 result.update(held)
             text = result.printOld()
-            _write_text(st.result_path, text)
+            write_text(st.result_path, text)
             st.mirror_for_shadow("", result, text, same_as=st.result_path)
             st.cleanup()
             st.mark_done()
@@ -1070,7 +1049,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             result["Outcome"] = "Held"
     st.transfer_output(result)
     text = result.printOld()
-    _write_text(st.result_path, text)
+    write_text(st.result_path, text)
     st.mirror_for_shadow("", result, text, same_as=st.result_path)
     log.dprintf(Category.ALWAYS, f"Job exited: {text.strip().replace(chr(10), '; ')}")
     st.cleanup()
