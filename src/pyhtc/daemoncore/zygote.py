@@ -57,8 +57,13 @@ import sys
 import traceback
 from typing import Optional
 
-__all__ = ["Zygote", "serve"]
+__all__ = ["Zygote", "encode_message", "serve"]
 
+
+
+def encode_message(obj: dict) -> bytes:
+    """One message of the fork server's protocol: compact JSON and a newline."""
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 class _Conn:
     """Line-framed JSON over a stream socket (blocking reads, buffered)."""
@@ -68,7 +73,7 @@ class _Conn:
         self.buf = b""
 
     def send(self, obj: dict) -> None:
-        self.sock.sendall(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+        self.sock.sendall(encode_message(obj))
 
     def read_available(self) -> Optional[list]:
         """Read once (the socket must be readable); the complete messages, or None at EOF."""
@@ -423,6 +428,16 @@ class Zygote:
         self.dc.deliver_exit(pid, int(msg["status"]))
 
     # -- requests ----------------------------------------------------------------------
+    def _request(self, module: str, argv, env, cwd, new_session: bool,
+                 devnull_stdin: bool) -> tuple[int, dict]:
+        """``(request id, request)`` for forking ``module.main(argv)`` (the protocol's fork
+        request; ``env`` None: this process's environment)."""
+        self._ids += 1
+        return self._ids, {"id": self._ids, "module": module, "argv": list(argv),
+                           "env": dict(os.environ if env is None else env), "cwd": cwd,
+                           "new_session": bool(new_session),
+                           "devnull_stdin": bool(devnull_stdin)}
+
     def create_process(self, module: str, argv: list[str], reaper_id: Optional[int], *,
                        env: Optional[dict] = None, cwd: Optional[str] = None,
                        new_session: bool = False, devnull_stdin: bool = False,
@@ -431,11 +446,7 @@ class Zygote:
         Raises OSError (zygote not startable, dead, or fork failed) or TimeoutError."""
         if self.sock is None:
             self.start()
-        self._ids += 1
-        rid = self._ids
-        req = {"id": rid, "module": module, "argv": list(argv),
-               "env": dict(os.environ if env is None else env), "cwd": cwd,
-               "new_session": bool(new_session), "devnull_stdin": bool(devnull_stdin)}
+        rid, req = self._request(module, argv, env, cwd, new_session, devnull_stdin)
         try:
             self.sock.setblocking(True)
             self.sock.settimeout(timeout)

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
-import os
 from typing import Callable, Optional
 
-from pyhtc.daemoncore.zygote import Zygote
+from pyhtc.daemoncore.zygote import Zygote, encode_message
 
 __all__ = ["AsyncZygote"]
 
@@ -54,12 +52,8 @@ class AsyncZygote(Zygote):
         :meth:`create_process` does)."""
         if self.sock is None:
             self.start()
-        self._ids += 1
-        rid = self._ids
-        req = {"id": rid, "module": module, "argv": list(argv),
-               "env": dict(os.environ if env is None else env), "cwd": cwd,
-               "new_session": bool(new_session), "devnull_stdin": bool(devnull_stdin)}
-        data = json.dumps(req, separators=(",", ":")).encode() + b"\n"
+        rid, req = self._request(module, argv, env, cwd, new_session, devnull_stdin)
+        data = encode_message(req)
         loop = self.dc.loop
         fut = loop.create_future()
         self._waiting[rid] = (fut, module, list(argv), reaper_id, on_pid)
