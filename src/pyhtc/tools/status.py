@@ -229,6 +229,21 @@ class Options:
         self.vm = False          # -vm: slots with HasVM, VM columns
 
 
+#: options that choose what condor_status shows, with the characters each needs
+#: (status.cpp's is_dash_arg_prefix calls), in the order they are tried
+_MODE_OPTIONS = (("claimed", 2), ("schedd", 2), ("submitters", 4), ("master", 1),
+                 ("collector", 3), ("negotiator", 1), ("any", 2), ("slots", 2),
+                 ("server", 2), ("state", 4))
+
+
+def _mode_option(arg: str) -> Optional[str]:
+    """The mode a command-line word selects (``-sch`` -> ``"schedd"``), or None."""
+    for name, least in _MODE_OPTIONS:
+        if is_dash_arg_prefix(arg, name, least):
+            return name
+    return None
+
+
 def parse_args(argv: list[str]) -> Options:
     """Parse condor_status arguments; raises UsageError with HTCondor's message."""
     o = Options()
@@ -339,22 +354,8 @@ def parse_args(argv: list[str]) -> Options:
             o.only_totals = True
         elif is_dash_arg_prefix(a, "avail", 2):
             o.sdo_constraint = AVAIL_CONSTRAINT
-        elif is_dash_arg_prefix(a, "claimed", 2):
-            o.mode, o.mode_set = "claimed", True
-        elif is_dash_arg_prefix(a, "schedd", 2):
-            o.mode, o.mode_set = "schedd", True
-        elif is_dash_arg_prefix(a, "submitters", 4):
-            o.mode, o.mode_set = "submitters", True
-        elif is_dash_arg_prefix(a, "master", 1):
-            o.mode, o.mode_set = "master", True
-        elif is_dash_arg_prefix(a, "collector", 3):
-            o.mode, o.mode_set = "collector", True
-        elif is_dash_arg_prefix(a, "negotiator", 1):
-            o.mode, o.mode_set = "negotiator", True
-        elif is_dash_arg_prefix(a, "any", 2):
-            o.mode, o.mode_set = "any", True
-        elif is_dash_arg_prefix(a, "slots", 2):
-            o.mode, o.mode_set = "slots", True
+        elif (mode := _mode_option(a)) is not None:
+            o.mode, o.mode_set = mode, True
         elif is_dash_arg_colon_prefix(a, "ads", 2)[0]:
             o.ads_file = need(1, "a filename argument", "-ads")[0]
             o.ads_fmt = parse_ads_format(is_dash_arg_colon_prefix(a, "ads", 2)[1], "long")
@@ -366,10 +367,6 @@ def parse_args(argv: list[str]) -> Options:
                 o.mode = "claimed"
             else:
                 o.mode, o.mode_set = "schedd_run", True
-        elif is_dash_arg_prefix(a, "server", 2):
-            o.mode, o.mode_set = "server", True
-        elif is_dash_arg_prefix(a, "state", 4):
-            o.mode, o.mode_set = "state", True
         elif is_dash_arg_prefix(a, "java", 1):
             o.java = True
         elif is_dash_arg_prefix(a, "absent", 2):
