@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 import psutil
+import pytest
 
 from pyhtc.pool.config import PoolLayout, find_bin_dir
 from pyhtc.pool.control import load_config, pool_env, start_pool, stop_pool
@@ -269,11 +270,13 @@ def test_sigkill_daemons_during_200_jobs(capsys):
         _check_completed_once(layout, iwd, N_JOBS, f"seed {seed}, kills: {kills}")
 
 
-def test_restarted_schedd_adopts_the_running_shadow():
-    """SIGKILL the schedd while its shadow runs a 6 s job: the shadow (own session) finishes
-    the job; the schedd the master restarts adopts it (recovery.py) and takes its fate from
-    its report: Completed once, one JOB_TERMINATED, one run."""
-    with _personal_pool() as (root, iwd, layout):
+@pytest.mark.parametrize("threads", [True, False], ids=["shadow-thread", "shadow-process"])
+def test_restarted_schedd_adopts_the_running_shadow(threads):
+    """SIGKILL the schedd while its shadow runs a 6 s job: the shadow (own session: a forked
+    shadow, or a thread of the shadow server with SHADOW_THREADS) finishes the job; the
+    schedd the master restarts adopts it (recovery.py) and takes its fate from its report:
+    Completed once, one JOB_TERMINATED, one run."""
+    with _personal_pool(LOCAL_CONFIG + f"SHADOW_THREADS = {threads}\n") as (root, iwd, layout):
         _submit(layout, root, iwd, "#!/bin/sh\nsleep 6\n", 1)
         _wait("the job to run", lambda: (iwd / "jobs.log").exists()
               and "Job executing" in (iwd / "jobs.log").read_text(), 60)
@@ -281,8 +284,9 @@ def test_restarted_schedd_adopts_the_running_shadow():
         os.kill(pid, signal.SIGKILL)
         _wait("the job to complete", lambda: _drained(layout), 60, poll=0.5)
         log = (layout.log / "SchedLog").read_text()
-        assert "Adopted shadow pid" in log and "of job 1.0" in log, _logs(layout)
-        assert "exited with status 100 (JOB_EXITED)" in log.split("Adopted shadow pid", 1)[1]
+        adopted = "Adopted shadow thread" if threads else "Adopted shadow pid"
+        assert adopted in log and "of job 1.0" in log, _logs(layout)
+        assert "exited with status 100 (JOB_EXITED)" in log.split(adopted, 1)[1]
         _check_completed_once(layout, iwd, 1, "adoption")
         h = _tool(layout, "condor_history", "-af", "NumJobStarts", "JobRunCount", "ExitCode")
         assert h.stdout.split() == ["1", "1", "0"], h.stdout

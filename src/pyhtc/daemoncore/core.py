@@ -62,6 +62,9 @@ class ProcessInfo:
     started: float
     pidfd: int = -1
     extra: dict = field(default_factory=dict)
+    #: ``signaller(pid, signum) -> bool`` for a child that is not an OS process (a thread of
+    #: a fork server run in threads mode, :mod:`.zygote`); None: ``os.kill``
+    signaller: Optional[Callable[[int, int], bool]] = None
 
 
 class DaemonCore:
@@ -270,10 +273,12 @@ class DaemonCore:
         self.log.dprintf(Category.DAEMONCORE, "Created process %d: %s" % (popen.pid, " ".join(map(str, args))))
         return popen.pid
 
-    def register_child(self, pid: int, args: list, reaper_id: Optional[int]) -> ProcessInfo:
+    def register_child(self, pid: int, args: list, reaper_id: Optional[int],
+                       signaller: Optional[Callable[[int, int], bool]] = None) -> ProcessInfo:
         """Track a child started elsewhere (a fork server, :mod:`.zygote`): :meth:`send_signal`
-        accepts it and :meth:`deliver_exit` runs its reaper."""
-        info = ProcessInfo(pid, list(args), reaper_id, None, time.time())
+        accepts it (through ``signaller(pid, signum) -> bool`` when given: a child that is a
+        thread of another process) and :meth:`deliver_exit` runs its reaper."""
+        info = ProcessInfo(pid, list(args), reaper_id, None, time.time(), signaller=signaller)
         self.children[pid] = info
         self.log.dprintf(Category.DAEMONCORE, "Created process %d: %s" % (pid, " ".join(map(str, args))))
         return info
@@ -290,8 +295,11 @@ class DaemonCore:
 
     def send_signal(self, pid: int, signum: int) -> bool:
         """Send ``signum`` to a child we created (False if it is already gone)."""
-        if pid not in self.children:
+        info = self.children.get(pid)
+        if info is None:
             return False
+        if info.signaller is not None:
+            return info.signaller(pid, signum)
         try:
             os.kill(pid, signum)
             return True

@@ -42,6 +42,21 @@ pid at once and runs the DaemonCore reaper with the exit status later, exactly a
 When the zygote dies, its children keep running; the daemon then watches each through a
 pidfd and reports an unknown status (-1) when it exits, and the next request starts a new
 zygote.  When no zygote can be started the daemon falls back to ``create_process``.
+
+**Threads mode** (``Zygote(..., threads=True)``; the schedd's shadows, SHADOW_THREADS): the
+server forks nothing.  It runs each request as a thread of its own, long-lived process:
+``module.thread_main(argv, env, child)`` with ``env`` the request's environment as a dict
+(``os.environ`` is not changed) and ``child`` a :class:`ThreadChild`, and its return value is
+the exit code, reported as a ``waitpid`` status (``code << 8``).  Each thread has a *virtual
+pid* the daemon picks (``"vpid"`` in the request, between 2**30 and 2**31: never a real
+pid, so a stray ``kill`` of one finds no process), under which DaemonCore tracks it as a
+child; ``send_signal`` on it sends ``{"signal": n, "pid": vpid}``, which the server appends
+to ``child.signals`` (and calls ``child.on_signal()``).  The server runs in its own session
+and, when the daemon closes the socket or dies, accepts nothing more, lets its threads
+finish, then exits: like forked children, the threads outlive a crashed daemon.  When the
+server itself dies, its threads die with it: the daemon reports status -1 for each.  The
+point is cost: a thread saves a child's fork, set-up, copy-on-write faults and exit (about
+5-7 ms of CPU per shadow here), and a crash of one thread (an exception) is confined to it.
 """
 from __future__ import annotations
 
@@ -54,10 +69,16 @@ import select
 import signal
 import socket
 import sys
+import threading
 import traceback
-from typing import Optional
+from typing import Callable, Optional
 
-__all__ = ["Zygote", "encode_message", "serve"]
+__all__ = ["ThreadChild", "Zygote", "encode_message", "serve", "THREADS_FLAG", "VPID_BASE"]
+
+#: the argument that puts :func:`serve` in threads mode
+THREADS_FLAG = "--threads"
+#: virtual pids of thread children are in [VPID_BASE, 2 * VPID_BASE): above any pid_max
+VPID_BASE = 1 << 30
 
 
 
@@ -94,6 +115,43 @@ class _Conn:
 
 
 # -- the zygote process -----------------------------------------------------------------
+def _crashed() -> int:
+    """Print the exception being handled (best effort); the exit code 1."""
+    try:
+        traceback.print_exc()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    return 1
+
+
+def _call(env, tag: str, fn, *args, thread: bool = False) -> int:
+    """``fn(*args)`` as a child's main: its return value as an exit code (not an int: 0),
+    SystemExit's code, 1 (traceback on stderr) for any other exception.  With
+    ``PYHTC_ZYGOTE_PROFILE=<dir>`` in ``env`` it runs under cProfile, written to
+    ``<dir>/<tag>.prof``, in CPU seconds (of the process, or of the thread with ``thread``)
+    when ``PYHTC_ZYGOTE_PROFILE_CLOCK=cpu`` too, else wall-clock seconds."""
+    try:
+        prof_dir = env.get("PYHTC_ZYGOTE_PROFILE")
+        if prof_dir:
+            import cProfile
+            import time
+            cpu = env.get("PYHTC_ZYGOTE_PROFILE_CLOCK", "").lower() == "cpu"
+            clock = (time.thread_time if thread else time.process_time) if cpu else None
+            prof = cProfile.Profile(clock) if clock else cProfile.Profile()
+            try:
+                rc = prof.runcall(fn, *args)
+            finally:
+                prof.dump_stats(os.path.join(prof_dir, f"{tag}.prof"))
+        else:
+            rc = fn(*args)
+        return rc if isinstance(rc, int) else 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        return _crashed()
+
+
 def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
     """In the forked child: become the requested program; never returns."""
     code = 1
@@ -118,28 +176,9 @@ def _child(req: dict, sock: socket.socket, wake_fds: tuple) -> None:
         argv = list(req.get("argv") or [])
         _set_cmdline([sys.executable, "-m", req["module"]] + argv)
         sys.argv = [getattr(mod, "__file__", req["module"])] + argv
-        prof_dir = os.environ.get("PYHTC_ZYGOTE_PROFILE")
-        if prof_dir:  # a cProfile of each child: <dir>/<module>.<pid>.prof
-            import cProfile
-            import time
-            # PYHTC_ZYGOTE_PROFILE_CLOCK=cpu: CPU seconds of the process instead of wall time
-            cpu = os.environ.get("PYHTC_ZYGOTE_PROFILE_CLOCK", "").lower() == "cpu"
-            prof = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
-            try:
-                rc = prof.runcall(mod.main, argv)
-            finally:
-                prof.dump_stats(os.path.join(prof_dir, f"{req['module']}.{os.getpid()}.prof"))
-        else:
-            rc = mod.main(argv)
-        code = rc if isinstance(rc, int) else 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        try:
-            traceback.print_exc()
-        except BaseException:
-            pass
-        code = 1
+        code = _call(os.environ, f"{req['module']}.{os.getpid()}", mod.main, argv)
+    except BaseException:   # the set-up failed
+        code = _crashed()
     finally:
         try:
             sys.stdout.flush()
@@ -232,10 +271,12 @@ def _set_cmdline(args: list[str]) -> None:
 def serve(fd: int, preload: list[str]) -> int:
     """The zygote's main loop on the inherited socket ``fd``: import ``preload``, then fork
     one child per request and report pids and exit statuses until the daemon closes the
-    socket.  Returns 0."""
+    socket (with :data:`THREADS_FLAG` among ``preload``: run each request as a thread,
+    :func:`_serve_threads`).  Returns 0."""
+    threads = THREADS_FLAG in preload
     modules = []
     for name in preload:
-        if name.strip():   # the padding argument is blank
+        if name.strip() and name != THREADS_FLAG:   # the padding argument is blank
             mod = importlib.import_module(name.strip())
             modules.append(mod)
             # what the program imports lazily (at first use) is imported here too
@@ -253,6 +294,8 @@ def serve(fd: int, preload: list[str]) -> int:
                 print(f"{mod.__name__}.fork_server_warmup() failed:", file=sys.stderr)
                 traceback.print_exc()
                 sys.stderr.flush()
+    if threads:
+        return _serve_threads(fd)
     _ArgArea.probe()    # the children's command lines go there (see _set_cmdline)
     # everything imported and warmed up so far is shared with the children copy-on-write;
     # a child's garbage collector would write to every object's header and so copy every
@@ -309,6 +352,108 @@ def serve(fd: int, preload: list[str]) -> int:
         reap()
 
 
+# -- threads mode -----------------------------------------------------------------------
+class ThreadChild:
+    """What a thread child's ``thread_main(argv, env, child)`` gets: ``pid`` (its virtual
+    pid), ``signals`` (the signal numbers the daemon sent it, appended in order; the thread
+    consumes them) and ``on_signal``, which the thread may set to a callable run (in the
+    server's main thread, so it must be quick and must not raise) after each append."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.signals: list[int] = []
+        self.on_signal: Optional[Callable[[], None]] = None
+
+    def deliver(self, signum: int) -> None:
+        """Queue ``signum`` for the thread and wake it up."""
+        self.signals.append(signum)
+        wake = self.on_signal
+        if wake is not None:
+            try:
+                wake()
+            except Exception:
+                pass
+
+
+def _raise_fd_limit() -> None:
+    """Each thread child holds a few descriptors for its whole run: lift the soft
+    RLIMIT_NOFILE to the hard limit (best effort)."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _run_thread(req: dict, child: ThreadChild, send: Callable[[dict], None]) -> None:
+    """A thread child's body: ``module.thread_main(argv, env, child)``; reports its exit."""
+    code = 1
+    try:
+        mod = sys.modules.get(req["module"]) or importlib.import_module(req["module"])
+        env = dict(req.get("env") or {})
+        argv = list(req.get("argv") or [])
+        code = _call(env, f"{req['module']}.t{child.pid}", mod.thread_main, argv, env, child,
+                     thread=True)
+    except BaseException:   # the module could not be imported
+        code = _crashed()
+    finally:
+        send({"pid": child.pid, "status": (code & 0xFF) << 8})
+
+
+def _serve_threads(fd: int) -> int:
+    """Threads mode (see the module doc): one thread per request on the socket ``fd``
+    until the daemon closes it; then wait for the running threads and return 0."""
+    _raise_fd_limit()
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(True)
+    conn = _Conn(sock)
+    lock = threading.Lock()
+    children: dict[int, ThreadChild] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # the daemon ends us by closing the socket
+
+    def send(obj: dict) -> None:
+        with lock:
+            if obj.get("status") is not None:
+                children.pop(obj.get("pid"), None)
+            try:
+                conn.send(obj)
+            except OSError:
+                pass  # the daemon is gone: a restarted one learns the outcome otherwise
+
+    while True:
+        msgs = conn.read_available()
+        if msgs is None:
+            break
+        for req in msgs:
+            if "signal" in req:
+                with lock:
+                    child = children.get(req.get("pid"))
+                if child is not None:
+                    child.deliver(int(req["signal"]))
+                continue
+            vpid = req.get("vpid")
+            if not isinstance(vpid, int) or req.get("cwd"):
+                send({"id": req.get("id"), "error": "a thread request needs a vpid and no cwd"})
+                continue
+            child = ThreadChild(vpid)
+            with lock:
+                children[vpid] = child
+            send({"id": req.get("id"), "pid": vpid})   # before the thread can report its exit
+            try:
+                threading.Thread(target=_run_thread, args=(req, child, send),
+                                 name=f"{req.get('module')} {vpid}").start()
+            except RuntimeError as exc:   # cannot start a thread: it exits at once
+                print(f"cannot start a thread: {exc}", file=sys.stderr)
+                send({"pid": vpid, "status": 1 << 8})
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and not t.daemon:
+            t.join()
+    return 0
+
+
 # -- the daemon's side ------------------------------------------------------------------
 class Zygote:
     """A fork server for the DaemonCore ``dc`` that preloads the modules ``preload``
@@ -321,9 +466,12 @@ class Zygote:
     """
 
     def __init__(self, dc, preload: list[str], name: str = "zygote",
-                 python: Optional[str] = None):
+                 python: Optional[str] = None, threads: bool = False):
         self.dc, self.preload, self.name = dc, list(preload), name
         self.python = python or sys.executable
+        #: threads mode (see the module doc): children are threads of the server
+        self.threads = bool(threads)
+        self._vpids = 0
         self.pid: Optional[int] = None
         self.sock: Optional[socket.socket] = None
         self.conn: Optional[_Conn] = None
@@ -346,11 +494,14 @@ class Zygote:
                    "sys.exit(serve(int(sys.argv[1]), sys.argv[2:]))"
             env = dict(os.environ)
             pad = " " * CMDLINE_ROOM  # room for the children's command lines
+            mode = [THREADS_FLAG] if self.threads else []
+            # a threads-mode server outlives its daemon as forked children do: own session
             pid = self.dc.create_process([self.python, "-c", code, str(theirs.fileno())]
-                                         + self.preload + [pad],
+                                         + mode + self.preload + [pad],
                                          self._reaper,
                                          env=env, pass_fds=(theirs.fileno(),),
-                                         stdin=None, stdout=None, stderr=None)
+                                         stdin=None, stdout=None, stderr=None,
+                                         new_session=self.threads)
         finally:
             theirs.close()
         self.pid, self.sock, self.conn = pid, ours, _Conn(ours)
@@ -383,7 +534,10 @@ class Zygote:
             self._drain_nonblocking()
         self.stop()
         for pid in list(self._outstanding):
-            self._watch_orphan(pid)
+            if self.threads:   # threads die with their server
+                self._deliver({"pid": pid, "status": -1})
+            else:
+                self._watch_orphan(pid)
 
     def _watch_orphan(self, pid: int) -> None:
         try:
@@ -433,16 +587,44 @@ class Zygote:
         """``(request id, request)`` for forking ``module.main(argv)`` (the protocol's fork
         request; ``env`` None: this process's environment)."""
         self._ids += 1
-        return self._ids, {"id": self._ids, "module": module, "argv": list(argv),
-                           "env": dict(os.environ if env is None else env), "cwd": cwd,
-                           "new_session": bool(new_session),
-                           "devnull_stdin": bool(devnull_stdin)}
+        req = {"id": self._ids, "module": module, "argv": list(argv),
+               "env": dict(os.environ if env is None else env), "cwd": cwd,
+               "new_session": bool(new_session), "devnull_stdin": bool(devnull_stdin)}
+        if self.threads:
+            req["vpid"] = self._new_vpid()
+        return self._ids, req
+
+    def _new_vpid(self) -> int:
+        """A virtual pid for a thread child: in [VPID_BASE, 2 * VPID_BASE) and not the key
+        of any child DaemonCore tracks (children adopted after a restart included)."""
+        while True:
+            self._vpids = self._vpids % (VPID_BASE - 1) + 1
+            vpid = VPID_BASE + self._vpids
+            if vpid not in self.dc.children:
+                return vpid
+
+    def _signal_thread(self, vpid: int, signum: int) -> bool:
+        """``send_signal`` for a thread child: ask the server to queue ``signum`` for it."""
+        if vpid not in self._outstanding or self.sock is None:
+            return False
+        try:
+            self.sock.setblocking(True)
+            self.sock.settimeout(5.0)
+            self.conn.send({"signal": int(signum), "pid": vpid})
+            return True
+        except OSError:
+            return False
+        finally:
+            if self.sock is not None:
+                self.sock.setblocking(False)
 
     def create_process(self, module: str, argv: list[str], reaper_id: Optional[int], *,
                        env: Optional[dict] = None, cwd: Optional[str] = None,
                        new_session: bool = False, devnull_stdin: bool = False,
                        timeout: float = 30.0) -> int:
-        """Fork ``module.main(argv)`` in the zygote (see the class doc); returns the pid.
+        """Fork ``module.main(argv)`` in the zygote (see the class doc); returns the pid (in
+        threads mode: start ``module.thread_main`` in a thread of the server and return its
+        virtual pid; ``cwd``, ``new_session`` and ``devnull_stdin`` do not apply then).
         Raises OSError (zygote not startable, dead, or fork failed) or TimeoutError."""
         if self.sock is None:
             self.start()
@@ -471,7 +653,11 @@ class Zygote:
             raise OSError(errno.EAGAIN, reply["error"])
         pid = int(reply["pid"])
         self._outstanding.add(pid)
-        self.dc.register_child(pid, [f"{module}(zygote {self.pid})"] + list(argv), reaper_id)
+        if self.threads:
+            self.dc.register_child(pid, [f"{module}(thread of {self.pid})"] + list(argv),
+                                   reaper_id, signaller=self._signal_thread)
+        else:
+            self.dc.register_child(pid, [f"{module}(zygote {self.pid})"] + list(argv), reaper_id)
         if self._pending_exits:
             pend, self._pending_exits = self._pending_exits, []
             self.dc.loop.call_soon(lambda: [self._deliver(m) for m in pend])

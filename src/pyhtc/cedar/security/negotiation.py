@@ -301,14 +301,15 @@ def _server_new_session(conn, policy, sessions, ad, command, my_ip, my_port, pee
 
 @dataclass
 class ClientSessionCache:
-    """The client's sessions by (server address, command) (condor_secman.cpp command map)."""
+    """The client's sessions by (server address, command) (condor_secman.cpp command map).
+    Safe to share between threads (a shadow server's shadows share the process's cache)."""
     by_command: dict = field(default_factory=dict)
 
     def lookup(self, address: str, command: int) -> Session | None:
         """The live session for ("ip:port", command), or None."""
         s = self.by_command.get((address, command))
         if s is not None and s.expires < time.time():
-            del self.by_command[(address, command)]
+            self.by_command.pop((address, command), None)   # another thread may race us
             return None
         return s
 
@@ -319,8 +320,8 @@ class ClientSessionCache:
 
     def drop(self, session: Session) -> None:
         """Forget ``session`` (e.g. after SID_NOT_FOUND)."""
-        for k in [k for k, v in self.by_command.items() if v is session]:
-            del self.by_command[k]
+        for k in [k for k, v in list(self.by_command.items()) if v is session]:
+            self.by_command.pop(k, None)
 
 
 @dataclass

@@ -18,18 +18,21 @@ the module so users can rely on them):
   parent check (a daemon whose master died shuts down fast), a restarted master never runs
   two schedds on one queue.
 - **Shadows outlive their schedd.** Each shadow runs in its own session (it is started by
-  the shadow fork server, :mod:`pyhtc.daemoncore.zygote`, or directly) and is not killed
-  by a schedd crash: it finishes its job, writes the user log events (EXECUTE,
-  JOB_TERMINATED ...) and its ``-report`` file, whose ``ShadowExitCode`` is the exit code
-  the schedd would have reaped (src/condor_includes/exit.h).
+  the shadow fork server, :mod:`pyhtc.daemoncore.zygote`, or directly; by default it is a
+  thread of the fork server's one process, which has its own session and lets its threads
+  finish before it exits) and is not killed by a schedd crash: it finishes its job, writes
+  the user log events (EXECUTE, JOB_TERMINATED ...) and its ``-report`` file, whose
+  ``ShadowExitCode`` is the exit code the schedd would have reaped
+  (src/condor_includes/exit.h).
 - **A record per shadow, and the claim file as hand-off.** Before it spawns a shadow the
   schedd writes ``$(SPOOL)/shadows/<cluster>.<proc>.<seq>.shadow`` (JSON: the job, the
   claim id, the startd's address and slot name) beside the job ad and the ``.claim`` file;
   the schedd deletes them when it reaps the shadow. The claim id is a secret: the
   directory is 0700 and the files 0600. The shadow (``-pid-file``) writes
   ``<base>.pid`` (its pid and start time in clock ticks from /proc/<pid>/stat, so a
-  reused pid is never mistaken for it) and only then consumes the claim file (reads it,
-  deletes it; failing to delete it, it exits without touching the job).
+  reused pid is never mistaken for it; a shadow thread adds its virtual pid, under which
+  the run is tracked) and only then consumes the claim file (reads it, deletes it;
+  failing to delete it, it exits without touching the job).
 - **At start-up** (:func:`recover_running_jobs`), for each record of a Running job: if the
   schedd can still delete the claim file, no shadow has taken (or ever will take) the
   job: it goes back to Idle and the claim is released. Otherwise the pid file names the
@@ -158,13 +161,17 @@ def record_shadow(runner, rec, job: tuple, base: str) -> bool:
         return False
 
 
-def _read_pid_file(path: str) -> tuple[Optional[int], Optional[int]]:
+def _read_pid_file(path: str) -> tuple[Optional[int], Optional[int], Optional[int]]:
+    """``(pid, start ticks, run)`` from a shadow's pid file; ``run`` is the virtual pid of a
+    shadow run as a thread of a shadow server (None for a shadow process)."""
     try:
         with open(path) as f:
             parts = f.read().split()
-        return int(parts[0]), (int(parts[1]) if parts[1:] and parts[1] != "None" else None)
+        ticks = int(parts[1]) if parts[1:] and parts[1] != "None" else None
+        run = int(parts[2]) if parts[2:] else None
+        return int(parts[0]), ticks, run
     except (OSError, ValueError, IndexError):
-        return None, None
+        return None, None, None
 
 
 def _base_of(name: str) -> Optional[str]:
@@ -214,26 +221,29 @@ def _claim_rec(runner, data: dict):
     return rec
 
 
-def _watch(runner, pid: int) -> None:
-    """Run the shadow reaper when adopted shadow ``pid`` exits. It is not our child, so we
-    cannot waitpid it: the status is -1 and the reaper takes the exit code from the
-    shadow's report (ShadowExitCode)."""
+def _watch(runner, pid: int, key: Optional[int] = None) -> None:
+    """Run the shadow reaper for the adopted shadow ``key`` (default ``pid``) when process
+    ``pid`` exits. It is not our child, so we cannot waitpid it: the status is -1 and the
+    reaper takes the exit code from the shadow's report (ShadowExitCode).  A shadow run as a
+    thread of a shadow server (``key`` its virtual pid) is reaped when that server exits,
+    which it does once its last thread has finished (a restarted schedd sends it nothing)."""
     dc = runner.s.dc
+    key = pid if key is None else key
     try:
         fd = os.pidfd_open(pid)
     except ProcessLookupError:
-        dc.loop.call_soon(dc.deliver_exit, pid, -1)
+        dc.loop.call_soon(dc.deliver_exit, key, -1)
         return
 
     def exited() -> None:
         dc.loop.remove_reader(fd)
         os.close(fd)
-        runner.adopted.discard(pid)
-        dc.deliver_exit(pid, -1)
+        runner.adopted.discard(key)
+        dc.deliver_exit(key, -1)
 
     def close() -> None:
-        if pid in runner.adopted:
-            runner.adopted.discard(pid)
+        if key in runner.adopted:
+            runner.adopted.discard(key)
             dc.loop.remove_reader(fd)
             os.close(fd)
     dc.loop.add_reader(fd, exited)
@@ -270,27 +280,34 @@ def recover_running_jobs(runner) -> None:
             taken = True
         except OSError:
             taken = False
-        pid, ticks = _read_pid_file(base + PID_SUFFIX)
+        pid, ticks, run = _read_pid_file(base + PID_SUFFIX)
         start = process_start_ticks(pid) if pid else None
         alive = taken and start is not None and (ticks is None or start == ticks)
-        data["pid"] = pid
-        if alive and job in q.ads and pid not in runner.shadows:
+        # the key the run is tracked under: the shadow's pid, or a thread's virtual pid
+        key = run if run is not None else pid
+        data["pid"] = key
+        what = f"shadow pid {pid}" if run is None else f"shadow thread {run} of pid {pid}"
+        if alive and job in q.ads and key not in runner.shadows:
             rec = _claim_rec(runner, data)
-            runner.shadows[pid] = rec
-            runner.adopted.add(pid)
-            s.dc.register_child(pid, ["condor_shadow", f"{job[0]}.{job[1]}", "(adopted)"], runner.reaper)
-            _watch(runner, pid)
+            runner.shadows[key] = rec
+            runner.adopted.add(key)
+            s.dc.register_child(key, ["condor_shadow", f"{job[0]}.{job[1]}", "(adopted)"], runner.reaper)
+            _watch(runner, pid, key)
             keep.add(base)
             running.discard(job)
             removed.discard(job)
-            log(f"Adopted shadow pid {pid} of job {job[0]}.{job[1]} on {rec.name} "
+            log(f"Adopted {what} of job {job[0]}.{job[1]} on {rec.name} "
                 f"(left by schedd pid {data.get('schedd_pid')})")
-        elif alive:
+        elif alive and run is None:
             log(f"Shadow pid {pid} runs job {job[0]}.{job[1]}, which left the queue: killing it")
             try:
                 os.kill(pid, 3)
             except OSError:
                 pass
+        elif alive:
+            # a thread cannot be signalled from here: it finishes the job, and its report
+            # (for a job no longer in the queue) is removed at the next start-up
+            log(f"The {what} runs job {job[0]}.{job[1]}, which left the queue: leaving it")
         elif taken and pid and (job in running or job in removed):
             dead.append(data)
             keep.add(base)
@@ -330,6 +347,6 @@ def recover_running_jobs(runner) -> None:
         rec = _claim_rec(runner, data)
         runner.shadows[rec.pid] = rec
         s.dc.register_child(rec.pid, ["condor_shadow", "%d.%d" % rec.job, "(exited)"], runner.reaper)
-        log(f"Shadow pid {rec.pid} of job {rec.job[0]}.{rec.job[1]} exited while the schedd "
+        log(f"Shadow {rec.pid} of job {rec.job[0]}.{rec.job[1]} exited while the schedd "
             "was down: applying its report")
         s.dc.loop.call_soon(s.dc.deliver_exit, rec.pid, -1)

@@ -49,6 +49,7 @@ from pyhtc.daemoncore.adfile import read_ad
 from pyhtc.daemoncore.handoff import session_line, write_claim_file, write_job_ad
 from pyhtc.daemoncore.log import Category
 from pyhtc.daemoncore import exitcodes as X
+from pyhtc.daemoncore.zygote import VPID_BASE
 from pyhtc.cedar import claims as P
 from pyhtc.userlog import JobEventType, make_event
 
@@ -112,7 +113,11 @@ class JobRunner:
         self.zygote = None
         if schedd.param_boolean("SHADOW_FORK_SERVER", True):
             from pyhtc.daemoncore.zygote import Zygote
-            self.zygote = Zygote(schedd.dc, ["pyhtc.daemons.shadow.main"], name="shadow")
+            # SHADOW_THREADS (a pyhtc knob, default true): the fork server runs each shadow
+            # as a thread of one long-lived shadow server instead of forking it (zygote.py
+            # threads mode: no fork, set-up, copy-on-write faults or exit per job)
+            self.zygote = Zygote(schedd.dc, ["pyhtc.daemons.shadow.main"], name="shadow",
+                                 threads=schedd.param_boolean("SHADOW_THREADS", True))
             # started now in a pool (matches will come), else at the first shadow
             if schedd.param("COLLECTOR_HOST"):
                 try:
@@ -365,8 +370,13 @@ class JobRunner:
             return
         rec.job, rec.pid, rec.started, rec.base, rec.vacating = job, pid, time.time(), base, False
         self.shadows[pid] = rec
+        if self.zygote is not None and self.zygote.threads and self.zygote.pid is not None \
+                and pid >= VPID_BASE:
+            where = f"thread {pid} of shadow server pid {self.zygote.pid}"
+        else:
+            where = f"pid {pid}"
         self.s.dprintf(Category.ALWAYS, f"Started shadow for job {c}.{p} on {rec.name}"
-                                        f"{' (reused claim)' if reused else ''}, pid {pid}")
+                                        f"{' (reused claim)' if reused else ''}, {where}")
         self.s.queue_changed()
 
     def shadow_exited(self, pid: int, status: int) -> None:

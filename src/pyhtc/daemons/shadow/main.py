@@ -41,6 +41,7 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -121,15 +122,26 @@ class Wakeup:
 
     def wait(self, seconds: float) -> None:
         """Return when the starter nudged us (pending nudges are consumed) or after
-        ``seconds``."""
-        if self.rfd < 0:
+        ``seconds``.  (poll, not select: a shadow server running many shadows as threads
+        has descriptors above FD_SETSIZE.)"""
+        rfd = self.rfd
+        if rfd < 0:
             time.sleep(seconds)
             return
-        ready, _, _ = select.select([self.rfd], [], [], seconds)
-        if ready:
+        poller = select.poll()
+        poller.register(rfd, select.POLLIN)
+        if poller.poll(max(0, int(seconds * 1000))):
             try:
-                os.read(self.rfd, 4096)
-            except BlockingIOError:
+                os.read(rfd, 4096)
+            except (BlockingIOError, OSError):
+                pass
+
+    def nudge(self) -> None:
+        """Wake :meth:`wait` up now (a signal arrived for a shadow run as a thread)."""
+        if self.wfd >= 0:
+            try:
+                os.write(self.wfd, b"!")
+            except OSError:
                 pass
 
     def close(self) -> None:
@@ -143,9 +155,11 @@ class Wakeup:
             pass
 
 
-def write_pid_file(path: str) -> None:
+def write_pid_file(path: str, run: Optional[int] = None) -> None:
     """``-pid-file``: write ``"<pid> <start time in clock ticks>"`` (field 22 of
-    /proc/self/stat).  The shadow writes it *before* it consumes its claim file, so a
+    /proc/self/stat), followed by `` <run>`` for a shadow run as a thread of a shadow
+    server (its virtual pid, :mod:`pyhtc.daemoncore.zygote` threads mode: the process runs
+    other jobs' shadows too).  The shadow writes it *before* it consumes its claim file, so a
     schedd restarted after a crash finds every shadow that may run its job and tells it
     from a later process with the same pid (src/pyhtc/daemons/schedd/recovery.py).  One
     write(2) into the file, no temporary file renamed over it: the schedd's recovery only
@@ -161,7 +175,7 @@ def write_pid_file(path: str) -> None:
         ticks = stat.rsplit(b")", 1)[1].split()[19].decode()
     except (OSError, IndexError):
         ticks = "None"
-    data = f"{os.getpid()} {ticks}\n".encode()
+    data = f"{os.getpid()} {ticks}{'' if run is None else f' {run}'}\n".encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         if os.write(fd, data) != len(data):
@@ -184,9 +198,11 @@ def _alive(pid) -> bool:
 
 
 class Shadow:
-    """One job's shadow; :meth:`run` returns the exit code."""
+    """One job's shadow; :meth:`run` returns the exit code.  ``run``: the virtual pid of a
+    shadow run as a thread of a shadow server (:func:`thread_main`), written to the pid
+    file; None for a shadow process."""
 
-    def __init__(self, ns: ShadowArgs, config: Config, log: DebugLog):
+    def __init__(self, ns: ShadowArgs, config: Config, log: DebugLog, run: Optional[int] = None):
         self.ns, self.config, self.log = ns, config, log
         self.cluster, self.proc = (int(x) for x in ns.job_id.split("."))
         # the job ad file is read once; self.job holds the attributes the shadow reads
@@ -195,7 +211,7 @@ class Shadow:
         self.job = self.jobfile.project(_JOB_ATTRS)
         self._whole_job = self.jobfile.pairs is None   # project() gave the whole ad
         if ns.pid_file:  # before the claim is taken (the schedd's recovery relies on it)
-            write_pid_file(ns.pid_file)
+            write_pid_file(ns.pid_file, run)
         self.claim, session = read_claim_file(ns.claim_file)
         os.unlink(ns.claim_file)
         self.policy = client_policy(config)
@@ -727,6 +743,42 @@ def fork_server_warmup() -> None:
     gc.freeze()
 
 
+def _debug_log(config: Config) -> DebugLog:
+    """The shadow's debug log ($(SHADOW_LOG), else $(LOG)/ShadowLog, with SHADOW_DEBUG)."""
+    base = config.param("SHADOW_LOG") or os.path.join(config.param("LOG") or "/tmp", "ShadowLog")
+    return DebugLog(base, debug=config.param("SHADOW_DEBUG"))
+
+
+def _run_shadow(ns: ShadowArgs, config: Config, log: DebugLog, signals: list,
+                run: Optional[int] = None, on_start=None) -> int:
+    """Start-up message, :class:`Shadow`, :meth:`Shadow.run`: the shadow's exit code, with
+    JOB_EXCEPTION (and a report naming the error) when it fails.  ``signals`` is the list
+    the vacate signals arrive in; ``on_start(shadow)`` runs once the shadow exists."""
+    who = f"PID = {os.getpid()}" if run is None else f"PID = {os.getpid()}, thread {run}"
+    log.dprintf(Category.ALWAYS, f"** condor_shadow STARTING UP, {who}, job {ns.job_id}")
+    try:
+        shadow = Shadow(ns, config, log, run)
+    except (OSError, SyntaxError, ValueError) as exc:
+        log.dprintf(Category.ERROR, f"ERROR: cannot start the shadow: {exc}")
+        return X.JOB_EXCEPTION
+    shadow.signals = signals
+    if on_start is not None:
+        on_start(shadow)
+    try:
+        return shadow.run()
+    except Exception as exc:
+        log.dprintf(Category.ERROR, f"ERROR: shadow exception: {type(exc).__name__}: {exc}")
+        try:
+            shadow.report["ShadowError"] = f"{type(exc).__name__}: {exc}"
+            shadow.report["ShadowExitCode"] = X.JOB_EXCEPTION
+            write_ad(ns.report, shadow.report)
+        except OSError:
+            pass
+        return X.JOB_EXCEPTION
+    finally:
+        shadow.wakeup.close()
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of ``condor_shadow``: returns a shadow exit code (exit.h)."""
     # the schedd may signal us at once (a fork server starts us in a millisecond): keep
@@ -744,28 +796,45 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return X.JOB_EXCEPTION
-    base = config.param("SHADOW_LOG") or os.path.join(config.param("LOG") or "/tmp", "ShadowLog")
-    log = DebugLog(base, debug=config.param("SHADOW_DEBUG"))
-    log.dprintf(Category.ALWAYS, f"** condor_shadow STARTING UP, PID = {os.getpid()}, job {ns.job_id}")
+    return _run_shadow(ns, config, _debug_log(config), pending)
+
+
+#: the debug logs of a shadow server's threads, one per (file, SHADOW_DEBUG): opened once
+_THREAD_LOGS: dict = {}
+_THREAD_LOGS_LOCK = threading.Lock()
+
+
+def thread_main(argv: list[str], env: dict, child) -> int:
+    """A shadow run as a thread of the schedd's shadow server (:mod:`pyhtc.daemoncore.zygote`
+    threads mode, SHADOW_THREADS): the same shadow as :func:`main`, with ``env`` as its
+    environment (the configuration is loaded from it) and the vacate signals the schedd
+    sends arriving in ``child.signals`` (a nudge wakes the shadow at once) instead of as
+    process signals.  The pid file names the server's pid and the thread's virtual pid
+    (``child.pid``), so a restarted schedd adopts the run.  Returns the exit code."""
     try:
-        shadow = Shadow(ns, config, log)
-    except (OSError, SyntaxError, ValueError) as exc:
-        log.dprintf(Category.ERROR, f"ERROR: cannot start the shadow: {exc}")
-        return X.JOB_EXCEPTION
-    shadow.signals = pending
+        ns = parse_args(argv)
+    except UsageError as exc:
+        print(f"{USAGE}\ncondor_shadow: error: {exc}", file=sys.stderr)
+        return X.JOB_SHADOW_USAGE
     try:
-        return shadow.run()
-    except Exception as exc:
-        log.dprintf(Category.ERROR, f"ERROR: shadow exception: {type(exc).__name__}: {exc}")
-        try:
-            shadow.report["ShadowError"] = f"{type(exc).__name__}: {exc}"
-            shadow.report["ShadowExitCode"] = X.JOB_EXCEPTION
-            write_ad(ns.report, shadow.report)
-        except OSError:
-            pass
+        config = _load_config(env)
+    except ConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
         return X.JOB_EXCEPTION
+    key = (config.param("SHADOW_LOG"), config.param("LOG"), config.param("SHADOW_DEBUG"))
+    with _THREAD_LOGS_LOCK:
+        log = _THREAD_LOGS.get(key)
+        if log is None:
+            log = _THREAD_LOGS[key] = _debug_log(config)
+
+    def started(shadow: Shadow) -> None:
+        child.on_signal = shadow.wakeup.nudge
+        if child.signals:
+            shadow.wakeup.nudge()
+    try:
+        return _run_shadow(ns, config, log, child.signals, run=child.pid, on_start=started)
     finally:
-        shadow.wakeup.close()
+        child.on_signal = None
 
 
 if __name__ == "__main__":
