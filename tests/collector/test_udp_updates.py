@@ -74,8 +74,8 @@ async def serve(coll, handlers=None):
     server = CommandServer(SecurityPolicy(), dict(handlers or {}))
     server.udp_rcvbuf = 4 * 1024 * 1024  # the whole burst fits: nothing lost on a busy machine
     await server.start("127.0.0.1", 0)
-    fast = UdpUpdates(coll, UPDATES, server._dispatch_udp)
-    server._dispatch_udp = fast.dispatch
+    fast = UdpUpdates(coll, UPDATES, server.dispatch_udp)
+    assert server.set_udp_dispatcher(fast.dispatch) == server.dispatch_udp
     return server, fast
 
 

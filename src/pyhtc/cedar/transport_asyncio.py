@@ -160,7 +160,7 @@ class _UdpIO:
 
 
 async def _resume(coro, yielded) -> None:
-    """Finish a UDP handler coroutine that :meth:`CommandServer._dispatch_udp` started
+    """Finish a UDP handler coroutine that :meth:`CommandServer.dispatch_udp` started
     synchronously and that suspended on ``yielded`` (a future, or None for a bare yield)."""
     try:
         while True:
@@ -219,6 +219,8 @@ class CommandServer:
         self.udp_dropped = 0
         #: datagrams handled per event-loop turn before TCP connections get a turn
         self.udp_batch = 64
+        #: where decoded UDP commands go (:meth:`set_udp_dispatcher`)
+        self._udp_dispatch = self.dispatch_udp
         self.max_connections = max_connections
         self.active = 0
 
@@ -327,13 +329,21 @@ class CommandServer:
                 log.info("bad datagram from %s: %s", addr, exc)
                 continue
             if done is not None:
-                self._dispatch_udp(done)
+                self._udp_dispatch(done)
         drain()
         if queue and not self._udp_scheduled and self._udp_sock is not None:
             self._udp_scheduled = True
             asyncio.get_running_loop().call_soon(self._udp_process)
 
-    def _dispatch_udp(self, udp_cmd) -> None:
+    def set_udp_dispatcher(self, dispatch: Callable) -> Callable:
+        """Send every decoded UDP command (a :class:`~pyhtc.cedar.safesock.UdpCommand`) to
+        ``dispatch(udp_cmd)`` instead of the registered handlers (a daemon's lean path for
+        its busiest datagrams, e.g. the collector's ad updates); returns
+        :meth:`dispatch_udp`, which ``dispatch`` calls for the commands it does not take."""
+        self._udp_dispatch = dispatch
+        return self.dispatch_udp
+
+    def dispatch_udp(self, udp_cmd) -> None:
         """Run the command's handler; it normally completes without suspending (a UDP stream
         has nothing to wait for), so it is stepped here directly instead of paying for a
         task per datagram.  A handler that does suspend is finished in a task."""

@@ -121,9 +121,9 @@ class Collector(Daemon):
             # as daemon_core.cpp's D_FULLDEBUG line after set_os_buffers()
             self.dprintf(Category.FULLDEBUG, "Reset OS socket buffer size to "
                          f"{getattr(server, 'udp_rcvbuf_effective', 0) // 1024}k (UDP)")
-        if server is not None and hasattr(server, "_dispatch_udp"):
-            self.udp_updates = UdpUpdates(self, UPDATES, server._dispatch_udp)
-            server._dispatch_udp = self.udp_updates.dispatch
+        if server is not None:
+            self.udp_updates = UdpUpdates(self, UPDATES, server.dispatch_udp)
+            server.set_udp_dispatcher(self.udp_updates.dispatch)
             self.dprintf(Category.FULLDEBUG, "UDP ad updates are stored by the direct path")
         self.main_config()
 

@@ -400,7 +400,8 @@ class JobRunner:
                 os.unlink(base + suffix)
             except OSError:
                 pass
-        self.s.dprintf(Category.ALWAYS, f"Shadow pid {pid} for job {job[0]}.{job[1]} exited with "
+        who = f"thread {pid}" if pid >= VPID_BASE else f"pid {pid}"
+        self.s.dprintf(Category.ALWAYS, f"Shadow {who} for job {job[0]}.{job[1]} exited with "
                                         f"status {code} ({X.NAMES.get(code, 'unknown')})")
         self._apply_fate(job, code, report, rec)
         reusable = report.get("ClaimReusable") is True and code != X.JOB_NOT_STARTED
