@@ -171,3 +171,37 @@ def test_the_server_outlives_a_sigkilled_daemon_until_its_threads_end(target, tm
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_retired_server_finishes_its_threads_then_exits(target, tmp_path):
+    """retire(): the old server takes no more requests but still delivers its running
+    thread's signals and exit; it exits once that thread is done; a new server serves."""
+    got = {"codes": {}}
+
+    def setup(dc):
+        old = Zygote(dc, [target], name="old", threads=True)
+        rid = dc.register_reaper("t", lambda pid, st: got["codes"].__setitem__(
+            pid, os.waitstatus_to_exitcode(st) if st >= 0 else st))
+        waiting = old.create_process(target, ["wait_signal"], rid)
+        got["old_pid"], got["waiting"] = old.pid, waiting
+
+        def retire_and_go_on():
+            assert old.ready and old.age() > 0
+            old.retire()
+            with pytest.raises(OSError, match="retired"):
+                old.create_process(target, ["exit", "1"], rid)
+            new = Zygote(dc, [target], name="new", threads=True)
+            got["fresh"] = new.create_process(target, ["exit", "9"], rid)
+            got["new_pid"] = new.pid
+            assert _alive(old.pid)                       # its thread still runs
+            dc.register_timer(0.3, lambda: dc.send_signal(waiting, signal.SIGQUIT))
+
+        def done():
+            if len(got["codes"]) == 2 and not _alive(got["old_pid"]):
+                dc.stop(0)
+        dc.register_timer(0.8, retire_and_go_on)
+        dc.register_timer(1.0, done, period=0.1)
+
+    run_dc(setup)
+    assert got["codes"] == {got["waiting"]: 40 + signal.SIGQUIT, got["fresh"]: 9}
+    assert got["new_pid"] != got["old_pid"]

@@ -17,6 +17,7 @@ Protocol (JSON, one object a line, over a ``socketpair`` the zygote inherits as 
 - zygote -> daemon: ``{"id": n, "pid": pid}`` right after the fork (or ``{"id": n,
   "error": text}``), then, when that child exits, ``{"pid": pid, "status": s}`` with the
   raw ``waitpid`` status.  Replies are in order, so a child's exit always follows its pid.
+  A threads-mode server also says ``{"ready": true}`` once it has imported and warmed up.
 
 The child resets the zygote's signal dispositions, takes ``env`` as its whole environment,
 changes to ``cwd``, starts a new session when asked (so that it survives its daemon and
@@ -70,6 +71,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from typing import Callable, Optional
 
@@ -135,7 +137,6 @@ def _call(env, tag: str, fn, *args, thread: bool = False) -> int:
         prof_dir = env.get("PYHTC_ZYGOTE_PROFILE")
         if prof_dir:
             import cProfile
-            import time
             cpu = env.get("PYHTC_ZYGOTE_PROFILE_CLOCK", "").lower() == "cpu"
             clock = (time.thread_time if thread else time.process_time) if cpu else None
             prof = cProfile.Profile(clock) if clock else cProfile.Profile()
@@ -404,13 +405,16 @@ def _run_thread(req: dict, child: ThreadChild, send: Callable[[dict], None]) -> 
 
 def _serve_threads(fd: int) -> int:
     """Threads mode (see the module doc): one thread per request on the socket ``fd``
-    until the daemon closes it; then wait for the running threads and return 0."""
+    until the daemon closes it, or, once the daemon sent ``{"retire": true}``, until no
+    thread runs (signals for the running ones are still taken meanwhile); then wait for
+    the running threads and return 0."""
     _raise_fd_limit()
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     conn = _Conn(sock)
     lock = threading.Lock()
     children: dict[int, ThreadChild] = {}
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)   # a thread ended
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)  # the daemon ends us by closing the socket
 
@@ -418,12 +422,30 @@ def _serve_threads(fd: int) -> int:
         with lock:
             if obj.get("status") is not None:
                 children.pop(obj.get("pid"), None)
+                try:
+                    os.write(wake_w, b"!")
+                except OSError:
+                    pass
             try:
                 conn.send(obj)
             except OSError:
                 pass  # the daemon is gone: a restarted one learns the outcome otherwise
 
-    while True:
+    send({"ready": True})   # imports and warm-up are done
+    retiring = False
+    while not (retiring and not children):
+        try:
+            ready, _, _ = select.select([sock, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+        if sock not in ready:
+            continue
         msgs = conn.read_available()
         if msgs is None:
             break
@@ -434,9 +456,13 @@ def _serve_threads(fd: int) -> int:
                 if child is not None:
                     child.deliver(int(req["signal"]))
                 continue
+            if req.get("retire"):
+                retiring = True
+                continue
             vpid = req.get("vpid")
-            if not isinstance(vpid, int) or req.get("cwd"):
-                send({"id": req.get("id"), "error": "a thread request needs a vpid and no cwd"})
+            if retiring or not isinstance(vpid, int) or req.get("cwd"):
+                send({"id": req.get("id"), "error": "a retiring server, or a thread request "
+                                                    "without a vpid or with a cwd"})
                 continue
             child = ThreadChild(vpid)
             with lock:
@@ -472,6 +498,12 @@ class Zygote:
         #: threads mode (see the module doc): children are threads of the server
         self.threads = bool(threads)
         self._vpids = 0
+        #: when the server process started (time.monotonic(); None: not running)
+        self.started_at: Optional[float] = None
+        #: a threads-mode server retired by :meth:`retire`: it takes no more requests
+        self.retired = False
+        #: a threads-mode server said it has imported and warmed up its modules
+        self.ready = False
         self.pid: Optional[int] = None
         self.sock: Optional[socket.socket] = None
         self.conn: Optional[_Conn] = None
@@ -505,10 +537,38 @@ class Zygote:
         finally:
             theirs.close()
         self.pid, self.sock, self.conn = pid, ours, _Conn(ours)
+        self.started_at = time.monotonic()
+        self.ready = False
         ours.setblocking(False)
         self.dc.loop.add_reader(ours.fileno(), self._readable)
         self.dc.log.dprintf(_always(), f"Started the {self.name} fork server, pid {pid}")
         return pid
+
+    def age(self) -> float:
+        """Seconds since the server process started (0 when none runs)."""
+        return 0.0 if self.started_at is None else time.monotonic() - self.started_at
+
+    def retire(self) -> None:
+        """Threads mode: ask the server to take no more requests and to exit once its last
+        thread has ended (their exits and signals still go through this object); the
+        daemon starts another :class:`Zygote` for new children (SHADOW_WORKLIFE).
+        Raises ValueError in fork mode."""
+        if not self.threads:
+            raise ValueError("only a threads-mode server retires")
+        self.retired = True
+        if self.sock is None:
+            return
+        try:
+            self.sock.setblocking(True)
+            self.sock.settimeout(5.0)
+            self.conn.send({"retire": True})
+        except OSError:
+            self._lost()
+        finally:
+            if self.sock is not None:
+                self.sock.setblocking(False)
+        self.dc.log.dprintf(_always(), f"Retired the {self.name} server (pid {self.pid}): "
+                                       f"{len(self._outstanding)} thread(s) still running")
 
     def stop(self) -> None:
         """Close the zygote's socket (it exits; children it forked keep running)."""
@@ -575,6 +635,9 @@ class Zygote:
             self._deliver(m)
 
     def _deliver(self, msg: dict) -> None:
+        if msg.get("ready"):
+            self.ready = True
+            return
         pid = msg.get("pid")
         if "status" not in msg or pid not in self._outstanding:
             return
@@ -626,6 +689,8 @@ class Zygote:
         threads mode: start ``module.thread_main`` in a thread of the server and return its
         virtual pid; ``cwd``, ``new_session`` and ``devnull_stdin`` do not apply then).
         Raises OSError (zygote not startable, dead, or fork failed) or TimeoutError."""
+        if self.retired:
+            raise OSError(errno.EPIPE, f"the {self.name} server is retired")
         if self.sock is None:
             self.start()
         rid, req = self._request(module, argv, env, cwd, new_session, devnull_stdin)

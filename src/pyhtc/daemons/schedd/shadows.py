@@ -111,13 +111,13 @@ class JobRunner:
         # condor_shadow processes are forked by a fork server that has imported the shadow
         # once (pyhtc.daemoncore.zygote); SHADOW_FORK_SERVER = False starts each one afresh
         self.zygote = None
+        #: SHADOW_WORKLIFE (seconds, HTCondor's default 3600): a shadow server older than
+        #: this is retired at the next shadow (it exits once its threads are done) and a
+        #: fresh one started, so no server lives on indefinitely; 0: never
+        self.worklife = max(0, schedd.param_integer("SHADOW_WORKLIFE", 3600))
+        self._successor = None   # the shadow server that takes over from an old one
         if schedd.param_boolean("SHADOW_FORK_SERVER", True):
-            from pyhtc.daemoncore.zygote import Zygote
-            # SHADOW_THREADS (a pyhtc knob, default true): the fork server runs each shadow
-            # as a thread of one long-lived shadow server instead of forking it (zygote.py
-            # threads mode: no fork, set-up, copy-on-write faults or exit per job)
-            self.zygote = Zygote(schedd.dc, ["pyhtc.daemons.shadow.main"], name="shadow",
-                                 threads=schedd.param_boolean("SHADOW_THREADS", True))
+            self.zygote = self._new_shadow_server()
             # started now in a pool (matches will come), else at the first shadow
             if schedd.param("COLLECTOR_HOST"):
                 try:
@@ -132,6 +132,35 @@ class JobRunner:
         recovery.recover_running_jobs(self)   # adopt a crashed schedd's live shadows
         schedd.dc.register_timer(1, self.check_running, period=1, name="check running jobs")
         schedd.dc.add_shutdown_hook(self.stop_shadows)
+
+    def _new_shadow_server(self):
+        """The shadow fork server (not started yet).  SHADOW_THREADS (a pyhtc knob, default
+        true): it runs each shadow as a thread of one long-lived process instead of forking
+        it (zygote.py threads mode: no fork, set-up, copy-on-write faults or exit per job)."""
+        from pyhtc.daemoncore.zygote import Zygote
+        return Zygote(self.s.dc, ["pyhtc.daemons.shadow.main"], name="shadow",
+                      threads=self.s.param_boolean("SHADOW_THREADS", True))
+
+    def _shadow_server(self):
+        """The fork server for the next shadow.  A threads-mode server past SHADOW_WORKLIFE
+        gets a successor, started at once; once that one is ready (imported and warmed
+        up: the schedd never waits for it), the old one is retired (its threads finish;
+        it then exits) and the successor serves."""
+        z = self.zygote
+        if z is not None and z.threads and self.worklife and z.age() > self.worklife:
+            nxt = self._successor
+            if nxt is None:
+                nxt = self._successor = self._new_shadow_server()
+                try:
+                    nxt.start()
+                except OSError as exc:
+                    self.s.dprintf(Category.ALWAYS, f"Cannot start a new shadow server: {exc}")
+                    self._successor = None
+            elif nxt.ready:
+                z.retire()
+                self.zygote, self._successor = nxt, None
+                return nxt
+        return z
 
     # -- bookkeeping ------------------------------------------------------------------------
     def busy_jobs(self) -> set:
@@ -354,7 +383,7 @@ class JobRunner:
             pid = None
             if self.zygote is not None:
                 try:  # in its own session: it outlives a crashed schedd and finishes the job
-                    pid = self.zygote.create_process(args[2], args[3:], self.reaper, env=env,
+                    pid = self._shadow_server().create_process(args[2], args[3:], self.reaper, env=env,
                                                      new_session=True, devnull_stdin=True)
                 except OSError as exc:
                     self.s.dprintf(Category.ALWAYS, f"Shadow fork server failed ({exc}); "
